@@ -1,0 +1,78 @@
+# Every target creates what it needs from nothing: the venv, pinned installs, npm tools.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_TOOLS := tools/node
+SPECTRAL := $(NODE_TOOLS)/node_modules/.bin/spectral
+CONTRACT := openapi/close-phone-numbers.yaml
+PYTEST_ARGS ?=
+
+.PHONY: help setup lock generate check-generated lint-spec lint format typecheck test test-only conformance mock bench clean
+
+help: ## List the targets with a one-line description
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e generated_client
+	@touch $@
+
+$(SPECTRAL): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMP) $(SPECTRAL) ## Create .venv with the pinned packages and install the npm linters
+
+lock: ## Re-resolve requirements.lock from the exact pins in pyproject.toml
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip==25.3
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude close-phone-numbers-conformance > requirements.lock
+	rm -rf .lock-venv
+
+generate: $(STAMP) ## Regenerate generated_client/ from the contract
+	$(BIN)/python scripts/generate.py
+
+check-generated: $(STAMP) ## Fail if generated_client/ differs from what the contract generates
+	$(BIN)/python scripts/check_generated.py
+
+lint-spec: $(STAMP) $(SPECTRAL) ## Validate the contract (openapi-spec-validator + Spectral with example checks)
+	$(BIN)/openapi-spec-validator $(CONTRACT)
+	$(SPECTRAL) lint --ruleset openapi/.spectral.yaml --fail-severity=warn $(CONTRACT)
+
+lint: $(STAMP) ## ruff on the project and on the generated client
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd generated_client && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff's fixes and formatting to the project's own code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy --strict on the project and on the generated client
+	$(BIN)/mypy
+	$(BIN)/mypy --strict generated_client/close_phone_numbers_client
+
+test-only: $(STAMP) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint-spec check-generated lint typecheck test-only ## Everything CI runs: spec gate, drift check, lint, types, tests
+
+conformance: $(STAMP) ## Run the conformance suite against the embedded mock
+	$(BIN)/close-conformance
+
+mock: $(STAMP) ## Serve the mock on http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
+	$(BIN)/close-mock serve
+
+bench: $(STAMP) ## Measure the mock, the suite, the client and generation; writes BENCHMARKS.md
+	$(BIN)/python -m bench
+
+clean: ## Remove the venv, npm tools and caches
+	rm -rf $(VENV) $(NODE_TOOLS)/node_modules .mypy_cache .ruff_cache .hypothesis .schemathesis dist build

@@ -1,0 +1,1 @@
+"""Conformance suite and mock server for Close's request-internal-phone-number endpoint."""

@@ -1,0 +1,7 @@
+"""The mock server: a faithful, stateful stand-in for Close's request-internal-number endpoint."""
+
+from conformance.mock.app import MockApp, build
+from conformance.mock.scenario import Scenario, ScenarioError
+from conformance.mock.store import MemoryStore, SqliteStore, Store
+
+__all__ = ["MemoryStore", "MockApp", "Scenario", "ScenarioError", "SqliteStore", "Store", "build"]

@@ -1,0 +1,105 @@
+"""The mock as an ASGI application: routing, the endpoint pipeline and the test controls."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance import contract
+from conformance.mock import scenario as scenarios
+from conformance.mock.pipeline import Pipeline
+from conformance.mock.replies import Reply, refusal
+from conformance.mock.store import MemoryStore, SqliteStore, Store
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from conformance.mock.scenario import Scenario
+
+ENDPOINT = contract.API_PREFIX + contract.OPERATION_PATH
+CONTROLS = "/__mock__/"
+log = logging.getLogger("close_mock")
+
+Scope = dict[str, Any]
+
+
+class MockApp:
+    """ASGI app: the endpoint under /api/v1 and, unless switched off, controls under /__mock__/."""
+
+    def __init__(self, scenario: Scenario, store: Store, *, controls: bool = True) -> None:
+        self.scenario = scenario
+        self.store = store
+        self.controls = controls
+        self.pipeline = Pipeline(scenario, store)
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[dict[str, Any]]], send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        """Serve one ASGI connection scope."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        reply = await self.dispatch(scope, receive)
+        body = reply.encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Callable[[], Awaitable[dict[str, Any]]], send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def dispatch(self, scope: Scope, receive: Callable[[], Awaitable[dict[str, Any]]]) -> Reply:
+        """Route a request to the endpoint, a control, or a 404/405."""
+        path, method = scope["path"], scope["method"]
+        if path == ENDPOINT:
+            if method != "POST":
+                return refusal(405, f"{method} is not allowed here; use POST.", headers=(("allow", "POST"),)).reply
+            return await self.pipeline.handle(scope["headers"], receive)
+        if self.controls and path.startswith(CONTROLS):
+            return self.control(method, path[len(CONTROLS) :])
+        return refusal(404, f"No endpoint at {path[:200]}; the mock serves POST {ENDPOINT}.").reply
+
+    def control(self, method: str, name: str) -> Reply:
+        """Test controls, outside the contract: rentals, accounts (audit) and reset."""
+        routes = {("GET", "rentals"), ("GET", "accounts"), ("POST", "reset")}
+        if (method, name) not in routes:
+            allowed = sorted(m for m, n in routes if n == name)
+            if allowed:
+                return refusal(405, f"Use {' or '.join(allowed)}.", headers=(("allow", ", ".join(allowed)),)).reply
+            return refusal(404, "Controls: GET /__mock__/rentals, GET /__mock__/accounts, POST /__mock__/reset.").reply
+        if name == "rentals":
+            rentals = [asdict(rental) for rental in self.store.rentals()]
+            return Reply(200, {"count": len(rentals), "rentals": rentals})
+        if name == "accounts":
+            return Reply(200, self.store.audit(self.scenario))
+        self.store.reset()
+        return Reply(200, {"reset": True})
+
+
+def build(scenario_path: Path | None = None, state_path: Path | None = None, *, controls: bool = True) -> MockApp:
+    """Build the app from a scenario file (default: the packaged one) and an optional state file."""
+    scenario = scenarios.load(scenario_path)
+    store: Store = SqliteStore(state_path) if state_path else MemoryStore()
+    return MockApp(scenario, store, controls=controls)
+
+
+def from_environment() -> MockApp:
+    """App factory for uvicorn workers, configured by the CLOSE_MOCK_* variables `serve` sets."""
+    scenario = os.environ.get("CLOSE_MOCK_SCENARIO")
+    state = os.environ.get("CLOSE_MOCK_STATE")
+    return build(
+        Path(scenario) if scenario else None,
+        Path(state) if state else None,
+        controls=os.environ.get("CLOSE_MOCK_CONTROLS", "1") == "1",
+    )

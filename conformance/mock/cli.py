@@ -1,0 +1,103 @@
+"""`close-mock serve`: run the mock under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from conformance.mock import scenario as scenarios
+from conformance.mock.app import CONTROLS, ENDPOINT
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether binding to `host` keeps the mock on this machine."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of close-mock."""
+    root = argparse.ArgumentParser(prog="close-mock", description="A stateful mock of Close's request-internal-phone-number endpoint.")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the mock over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks a free one)")
+    serve.add_argument("--scenario", type=Path, help="scenario YAML file (default: the packaged scenario)")
+    serve.add_argument("--state", type=Path, help="keep rentals in this SQLite file (survives restarts)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (more than 1 needs --state)")
+    serve.add_argument("--no-controls", action="store_true", help=f"switch off the test controls under {CONTROLS}")
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the close-mock console script."""
+    args = parser().parse_args(argv)
+    if args.workers < 1:
+        print("close-mock: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.state is None:
+        print("close-mock: several workers must share state: add --state FILE", file=sys.stderr)
+        return 2
+    try:
+        scenario = scenarios.load(args.scenario)
+    except scenarios.ScenarioError as error:
+        print(f"close-mock: {error}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host):
+        print(
+            f"close-mock: WARNING: binding to {args.host} exposes the mock and its published test "
+            "credentials beyond this machine.",
+            file=sys.stderr,
+        )
+    os.environ["CLOSE_MOCK_SCENARIO"] = str(args.scenario.resolve()) if args.scenario else ""
+    os.environ["CLOSE_MOCK_STATE"] = str(args.state.resolve()) if args.state else ""
+    os.environ["CLOSE_MOCK_CONTROLS"] = "0" if args.no_controls else "1"
+    print(f"close-mock: scenario {scenario.name}; state {'in ' + str(args.state) if args.state else 'in memory'}")
+    print("close-mock: accepts " + "; ".join(scenario.credential_names()))
+    if not args.no_controls:
+        print(f"close-mock: test controls under {CONTROLS} (GET rentals, GET accounts, POST reset)")
+    options = {"factory": True, "log_level": args.log_level, "access_log": False}
+    app = "conformance.mock.app:from_environment"
+    if args.workers > 1:
+        if args.port == 0:
+            print("close-mock: several workers need a fixed --port", file=sys.stderr)
+            return 2
+        print(f"close-mock: listening on http://{args.host}:{args.port}/api/v1 with {args.workers} workers", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, workers=args.workers, **options)  # type: ignore[arg-type]
+        return 0
+    try:
+        sock = socket.create_server((args.host, args.port), family=_family(args.host))
+    except OSError as error:
+        print(f"close-mock: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
+    print(f"close-mock: listening on http://{args.host}:{port}/api/v1 (POST {ENDPOINT})", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    return 0
+
+
+def _family(host: str) -> socket.AddressFamily:
+    try:
+        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        return socket.AF_INET
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""The request pipeline: small named stages, each answering in the contract's error shape.
+
+    route -> authenticate -> rate limit -> content type -> body size -> JSON -> validate
+          -> business rules -> rent
+
+A stage either returns what the next one needs or raises `Refused` with the answer, so a
+refused request never reaches the store and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from conformance import contract
+from conformance.mock import rules
+from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
+from conformance.mock.store import OverBudget, Rented
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    import jsonschema_rs
+
+    from conformance.mock.scenario import RateLimit, Scenario, User
+    from conformance.mock.store import Store
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_MESSAGE = 200
+Headers = list[tuple[bytes, bytes]]
+
+
+def header_values(headers: Headers, name: bytes) -> list[bytes]:
+    """Return every value of a header (names compared case-insensitively)."""
+    return [value for key, value in headers if key.lower() == name]
+
+
+class Credentials:
+    """The scenario's secrets, looked up in constant time (every entry compared every time)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.api_keys = [(self._digest(key), user) for key, user in scenario.api_keys.items()]
+        self.tokens = [(self._digest(token), user) for token, user in scenario.oauth_tokens.items()]
+
+    @staticmethod
+    def _digest(secret: str) -> bytes:
+        return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
+
+    def _find(self, table: list[tuple[bytes, User]], secret: str) -> User | None:
+        digest = self._digest(secret)
+        found = None
+        for known, user in table:
+            if hmac.compare_digest(known, digest):
+                found = user
+        return found
+
+    def api_key(self, key: str) -> User | None:
+        """Return the user of an API key, if it is known."""
+        return self._find(self.api_keys, key)
+
+    def oauth_token(self, token: str) -> User | None:
+        """Return the user of an OAuth token, if it is known."""
+        return self._find(self.tokens, token)
+
+
+def unauthenticated(message: str) -> Refused:
+    """A 401 with the challenge header the contract requires."""
+    return refusal(401, message, headers=(("www-authenticate", WWW_AUTHENTICATE),))
+
+
+def authenticate(headers: Headers, credentials: Credentials) -> tuple[User, str]:
+    """Stage 1: return the user and a credential label, or refuse with 401."""
+    values = header_values(headers, b"authorization")
+    if not values:
+        raise unauthenticated("Authentication required: send an API key with HTTP Basic or an OAuth token with Bearer.")
+    if len(values) > 1:
+        raise unauthenticated("Send exactly one Authorization header.")
+    scheme, _, secret = values[0].decode("latin-1").strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(secret, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise unauthenticated("Malformed Basic credentials: expected base64 of 'API_KEY:'.") from None
+        key, colon, password = decoded.partition(":")
+        if not colon or password:
+            raise unauthenticated("Basic credentials must be the API key as username and an empty password.")
+        user = credentials.api_key(key)
+        label = "key"
+    elif scheme.lower() == "bearer" and secret:
+        user = credentials.oauth_token(secret)
+        label = "token"
+    else:
+        raise unauthenticated("Unsupported Authorization scheme: use Basic (API key) or Bearer (OAuth token).")
+    if user is None:
+        raise unauthenticated("Unknown API key or OAuth token.")
+    return user, f"{label}:{user.id}"
+
+
+class RateLimiter:
+    """A fixed window per credential; per process when several workers run."""
+
+    def __init__(self, rule: RateLimit) -> None:
+        self.rule = rule
+        self.windows: dict[str, tuple[float, int]] = {}
+        self.lock = threading.Lock()
+
+    def admit(self, credential: str) -> None:
+        """Stage 2: count the request, or refuse with 429 and Close's rate-limit body."""
+        now = time.monotonic()
+        with self.lock:
+            start, used = self.windows.get(credential, (now, 0))
+            if now - start >= self.rule.window_seconds:
+                start, used = now, 0
+            self.windows[credential] = (start, used + 1)
+        if used < self.rule.limit:
+            return
+        reset = max(self.rule.window_seconds - (now - start), 0.0)
+        raise Refused(
+            Reply(
+                429,
+                {
+                    "status": "error",
+                    "error": {
+                        "message": f"API call count exceeded for this {self.rule.window_seconds:g} second window",
+                        "rate_reset": round(reset, 3),
+                        "rate_limit": self.rule.limit,
+                        "rate_window": self.rule.window_seconds,
+                        "rate_limit_type": "key",
+                    },
+                },
+                (
+                    ("ratelimit", f"limit={self.rule.limit}, remaining=0, reset={math.ceil(reset)}"),
+                    ("retry-after", str(math.ceil(reset))),
+                ),
+            )
+        )
+
+
+def check_content_type(headers: Headers) -> None:
+    """Stage 3: the body must be sent as JSON (UTF-8), else 415."""
+    values = header_values(headers, b"content-type")
+    if len(values) != 1:
+        raise refusal(415, "Send exactly one Content-Type header: application/json.")
+    media, *params = values[0].decode("latin-1").split(";")
+    media = media.strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise refusal(415, f"Send the request body as application/json, not {media[:60] or 'nothing'}.")
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value.strip('"').lower() not in ("utf-8", "utf8"):
+            raise refusal(415, "Send the JSON body in UTF-8.")
+
+
+async def read_body(headers: Headers, receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    """Stage 4: read at most MAX_BODY_BYTES, else 413 (without reading the rest)."""
+    too_large = refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    for value in header_values(headers, b"content-length"):
+        if value.isdigit() and int(value) > MAX_BODY_BYTES:
+            raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("an object has the same key twice")
+    return result
+
+
+def parse_json(raw: bytes) -> Any:
+    """Stage 5: strict JSON (UTF-8, no NaN/Infinity, no duplicate keys, no lone surrogates), else 400."""
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # unpaired surrogates fail here
+    except (ValueError, RecursionError, UnicodeError) as error:
+        reason = str(error).splitlines()[0][:MAX_MESSAGE] if not isinstance(error, RecursionError) else "nested too deeply"
+        raise refusal(400, f"The request body is not valid JSON: {reason}", errors=[f"malformed JSON: {reason}"]) from None
+    return value
+
+
+def _rule_fields(schema_path: list[str | int]) -> str:
+    """Name the fields of the `if` clause behind a failed `then`, from the contract itself."""
+    node: Any = contract.load()
+    for part in schema_path[: schema_path.index("then")]:
+        node = node[part]
+    condition = node.get("if", {})
+    return ", ".join(f"{name}: {json.dumps(spec.get('const'))}" for name, spec in condition.get("properties", {}).items())
+
+
+def validate(body: Any, validator: jsonschema_rs.Validator) -> dict[str, Any]:
+    """Stage 6: validate against the contract's request schema, else 400 naming every bad field."""
+    try:
+        errors = list(validator.iter_errors(body))
+    except (ValueError, OverflowError, TypeError) as error:
+        raise refusal(400, f"The request body cannot be validated: {str(error)[:MAX_MESSAGE]}", errors=[str(error)[:MAX_MESSAGE]]) from None
+    if not errors:
+        return dict(body)
+    field_errors: dict[str, str] = {}
+    general: list[str] = []
+    for error in errors:
+        message = error.message[:MAX_MESSAGE]
+        kind = type(error.kind).__name__
+        path = list(error.schema_path)
+        if "then" in path:
+            message += f" (because of {_rule_fields(path)})"
+        if error.instance_path:
+            field_errors.setdefault(str(error.instance_path[0]), message)
+        elif kind == "AdditionalProperties":
+            for name in error.kind.unexpected:
+                field_errors.setdefault(str(name)[:MAX_MESSAGE], "unknown field")
+        elif kind == "Required":
+            field_errors.setdefault(str(error.kind.property), message)
+        else:
+            general.append(message)
+    summary = "; ".join([f"{name}: {text}" for name, text in field_errors.items()] + general)
+    raise refusal(400, f"Invalid request: {summary}"[:1000], field_errors=field_errors, errors=general)
+
+
+class Pipeline:
+    """The endpoint: runs the stages in order for one request."""
+
+    def __init__(self, scenario: Scenario, store: Store) -> None:
+        self.scenario = scenario
+        self.store = store
+        self.credentials = Credentials(scenario)
+        self.rate_limiter = RateLimiter(scenario.rate_limit) if scenario.rate_limit else None
+        self.validator = contract.request_validator()
+
+    async def handle(self, headers: Headers, receive: Callable[[], Awaitable[dict[str, Any]]]) -> Reply:
+        """Answer one POST to the endpoint."""
+        try:
+            user, credential = authenticate(headers, self.credentials)
+            if self.rate_limiter:
+                self.rate_limiter.admit(credential)
+            check_content_type(headers)
+            body = validate(parse_json(await read_body(headers, receive)), self.validator)
+            return self.rent(user, rules.Order.from_body(body))
+        except Refused as refused:
+            return refused.reply
+
+    def rent(self, user: User, order: rules.Order) -> Reply:
+        """Stages 7 and 8: apply the business rules, then rent atomically."""
+        offers = rules.plan(self.scenario, user, order)
+        outcome = self.store.rent(user.organization, offers, rules.rental_factory(user, order))
+        if isinstance(outcome, Rented):
+            return Reply(201, outcome.rental.resource)
+        if isinstance(outcome, OverBudget):
+            raise refusal(400, outcome.reason, status="billing-error")
+        raise refusal(404, f"No number is left for a {rules.describe(order)}.")

@@ -1,0 +1,159 @@
+"""The endpoint's business rules: which inventory may serve a valid request, or why none may.
+
+Pure functions of the scenario and the request; the store then rents atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+
+from conformance import numbers
+from conformance.mock import inventory
+from conformance.mock.replies import refusal
+from conformance.mock.store import Offer, Rental
+
+if TYPE_CHECKING:
+    from conformance.mock.scenario import Block, Scenario, User
+
+ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Order:
+    """A request body that passed validation against the contract."""
+
+    country: str
+    sharing: str
+    prefix: str
+    carrier_type: str | None
+    bundle_id: str | None
+    with_sms: bool | None
+    with_mms: bool | None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> Order:
+        """Read a validated body; absent optional fields are None (prefix: empty)."""
+        return cls(
+            country=body["country"],
+            sharing=body["sharing"],
+            prefix=body.get("prefix", ""),
+            carrier_type=body.get("carrier_type"),
+            bundle_id=body.get("bundle_id"),
+            with_sms=body.get("with_sms"),
+            with_mms=body.get("with_mms"),
+        )
+
+
+def describe(order: Order) -> str:
+    kind = f"{order.carrier_type} " if order.carrier_type else ""
+    prefix = f" with prefix {order.prefix}" if order.prefix else ""
+    return f"{kind}number in {order.country}{prefix}"
+
+
+def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
+    """Return the blocks that may serve the order, best first, or raise the refusal."""
+    if order.sharing == "group" and not user.can_manage_group_numbers:
+        raise refusal(403, 'Renting a group number needs the "Manage Group Phone Numbers" permission.')
+    country = scenario.countries.get(order.country)
+    if country is None:
+        raise refusal(404, f"Close has no numbers to rent in {order.country}.")
+    offers = [
+        Offer(block, prefix)
+        for block in country.blocks
+        if order.carrier_type in (None, block.carrier_type)
+        and (prefix := inventory.effective_prefix(block, order.prefix)) is not None
+    ]
+    if not offers:
+        raise refusal(404, f"No {describe(order)} is available.")
+    if order.with_mms is True:
+        offers = [offer for offer in offers if offer.block.mms]
+        if not offers:
+            raise refusal(400, f"MMS-capable numbers are not offered for a {describe(order)}.")
+    if order.with_sms is not False:
+        offers = [offer for offer in offers if offer.block.sms]
+        if not offers:
+            raise refusal(
+                400,
+                f"Only numbers without SMS are available for a {describe(order)}; "
+                "retry with with_sms set to false.",
+                status="has-voice-only",
+            )
+    if country.requires_bundle and scenario.bundles.get(order.bundle_id or "") != (user.organization.id, country.code):
+        raise refusal(
+            400,
+            f"Renting a number in {country.code} needs an approved regulatory bundle (bundle_id); "
+            "contact Close support.",
+            status="needs-more-info",
+        )
+    # Prefer what was asked for: capable numbers by default, plain ones when capability is declined.
+    return sorted(offers, key=lambda offer: (offer.block.sms == (order.with_sms is False), offer.block.mms == (order.with_mms is False)))
+
+
+def _new_id(kind: str) -> str:
+    return kind + "_" + "".join(secrets.choice(ALPHABET) for _ in range(22))
+
+
+def _next_month(moment: dt.datetime) -> dt.datetime:
+    year, month = divmod(moment.month, 12)
+    return moment.replace(year=moment.year + year, month=month + 1, day=min(moment.day, 28))
+
+
+def rental_factory(user: User, order: Order) -> Any:
+    """Return a function that builds the Rental of a number in a block for this order."""
+
+    def make(block: Block, e164: str) -> Rental:
+        parsed = phonenumbers.parse(e164, None)
+        now = dt.datetime.now(dt.UTC)
+        group = order.sharing == "group"
+        resource: dict[str, Any] = {
+            "id": _new_id("phon"),
+            "number": e164,
+            "number_formatted": numbers.international_format(parsed),
+            "country": block.country,
+            "type": "internal",
+            "carrier": block.carrier,
+            "carrier_type": block.carrier_type,
+            "sms_enabled": block.sms,
+            "mms_enabled": block.mms,
+            "is_premium": False,
+            "is_verified": True,
+            "is_group_number": group,
+            "user_id": None if group else user.id,
+            "organization_id": user.organization.id,
+            "label": None,
+            "address_id": None,
+            "bundle_id": order.bundle_id,
+            "last_billed_price": block.price_cents / 100,
+            "next_billing_on": _next_month(now).isoformat(),
+            "date_created": now.isoformat(),
+            "date_updated": now.isoformat(),
+            "supports_sms_to_countries": [block.country] if block.sms else [],
+            "supports_mms_to_countries": [block.country] if block.mms else [],
+            "forward_to": None,
+            "forward_to_formatted": None,
+            "forward_to_enabled": False,
+            "press_1_to_accept": False,
+            "was_ported": False,
+            "inbound_ring_duration": None,
+            "voicemail_greeting_url": None,
+            "participants": [user.id] if group else [],
+            "phone_numbers": [],
+            "phone_numbers_formatted": [],
+        }
+        return Rental(
+            id=resource["id"],
+            number=e164,
+            block_id=block.id,
+            organization_id=user.organization.id,
+            user_id=resource["user_id"],
+            price_cents=block.price_cents,
+            resource=resource,
+        )
+
+    return make

@@ -1,0 +1,220 @@
+"""Scenario files: the inventory, organizations, users and credentials the mock serves.
+
+A scenario is data (YAML), checked against `scenario.schema.yaml` and for consistency when
+loaded, so a mistake in it is reported with its place before the server starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema_rs
+import yaml
+
+from conformance import numbers
+from conformance.mock import inventory
+
+DEFAULT_SCENARIO = "default.yaml"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be served; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Organization:
+    """An organization that pays for its rentals from a telephony budget."""
+
+    id: str
+    budget_cents: int
+    recharge_fails: bool = False
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of an organization; group numbers need `can_manage_group_numbers`."""
+
+    id: str
+    organization: Organization
+    can_manage_group_numbers: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """Numbers of one kind under one prefix, the unit of inventory."""
+
+    id: str
+    country: str
+    prefix: str
+    carrier_type: str
+    sms: bool
+    mms: bool
+    count: int
+    price_cents: int
+    carrier: str
+    length: int
+
+
+@dataclass(frozen=True)
+class Country:
+    """A country's inventory and whether renting there needs a regulatory bundle."""
+
+    code: str
+    requires_bundle: bool
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A fixed-window request limit per credential."""
+
+    limit: int
+    window_seconds: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything the mock knows about the world, loaded from one file."""
+
+    name: str
+    organizations: dict[str, Organization]
+    users: dict[str, User]
+    api_keys: dict[str, User] = field(repr=False)
+    oauth_tokens: dict[str, User] = field(repr=False)
+    bundles: dict[str, tuple[str, str]]  # bundle id -> (organization id, country)
+    countries: dict[str, Country]
+    rate_limit: RateLimit | None
+    is_default: bool
+
+    def blocks(self) -> list[Block]:
+        """Return every inventory block, countries in file order."""
+        return [block for country in self.countries.values() for block in country.blocks]
+
+    def credential_names(self) -> list[str]:
+        """Describe the accepted credentials; a user-supplied scenario's secrets are not shown."""
+        if self.is_default:
+            keys = [f"API key {key!r} (user {user.id})" for key, user in self.api_keys.items()]
+            tokens = [f"OAuth token {tok!r} (user {user.id})" for tok, user in self.oauth_tokens.items()]
+        else:
+            keys = [f"an API key of user {user.id}" for user in self.api_keys.values()]
+            tokens = [f"an OAuth token of user {user.id}" for user in self.oauth_tokens.values()]
+        return keys + tokens
+
+
+def _cents(dollars: float) -> int:
+    return round(dollars * 100)
+
+
+def _schema_validator() -> jsonschema_rs.Validator:
+    text = resources.files("conformance.mock").joinpath("scenario.schema.yaml").read_text("utf-8")
+    return jsonschema_rs.Draft202012Validator(yaml.safe_load(text))
+
+
+def _check_shape(raw: Any, source: str) -> dict[str, Any]:
+    problems = [
+        f"  at {'/'.join(str(part) for part in error.instance_path) or '(top level)'}: {error.message}"
+        for error in _schema_validator().iter_errors(raw)
+    ]
+    if problems:
+        raise ScenarioError(f"scenario {source} is not valid:\n" + "\n".join(problems))
+    return cast("dict[str, Any]", raw)
+
+
+def _block(country: str, index: int, raw: dict[str, Any], source: str) -> Block:
+    carrier_type = raw["carrier_type"]
+    length = numbers.national_length(country, carrier_type)
+    if length is None:
+        raise ScenarioError(f"scenario {source}: {country} has no {carrier_type} numbers (phonenumbers)")
+    sms = bool(raw.get("sms", False))
+    block = Block(
+        id=f"{country}-{index}-{carrier_type}-{raw['prefix']}",
+        country=country,
+        prefix=raw["prefix"],
+        carrier_type=carrier_type,
+        sms=sms,
+        mms=bool(raw.get("mms", False)),
+        count=raw["count"],
+        price_cents=_cents(raw["price"]),
+        carrier=raw.get("carrier", "twilio"),
+        length=length,
+    )
+    if block.mms and not block.sms:
+        raise ScenarioError(f"scenario {source}: {block.id} offers MMS without SMS")
+    if inventory.first_number(block, block.prefix) is None:
+        raise ScenarioError(
+            f"scenario {source}: {block.id}: no valid {carrier_type} number of {country} "
+            f"starts with {block.prefix!r}; fix the prefix or the carrier type"
+        )
+    return block
+
+
+def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
+    """Build a Scenario from parsed YAML, or raise ScenarioError saying what is wrong."""
+    data = _check_shape(raw, source)
+    organizations = {
+        org_id: Organization(org_id, _cents(org["budget"]), bool(org.get("recharge_fails", False)))
+        for org_id, org in data["organizations"].items()
+    }
+    users: dict[str, User] = {}
+    for user_id, user in data["users"].items():
+        if user["organization"] not in organizations:
+            raise ScenarioError(f"scenario {source}: user {user_id} names unknown organization")
+        users[user_id] = User(
+            user_id, organizations[user["organization"]], bool(user.get("can_manage_group_numbers"))
+        )
+
+    def holders(kind: str) -> dict[str, User]:
+        found: dict[str, User] = {}
+        for secret, user_id in data["credentials"].get(kind, {}).items():
+            if user_id not in users:
+                raise ScenarioError(f"scenario {source}: a credential in {kind} names unknown {user_id}")
+            found[secret] = users[user_id]
+        return found
+
+    api_keys, oauth_tokens = holders("api_keys"), holders("oauth_tokens")
+    if not api_keys and not oauth_tokens:
+        raise ScenarioError(f"scenario {source}: no credentials, so every request would get 401")
+    bundles = {}
+    for bundle_id, bundle in data.get("bundles", {}).items():
+        if bundle["organization"] not in organizations:
+            raise ScenarioError(f"scenario {source}: bundle {bundle_id} names unknown organization")
+        bundles[bundle_id] = (bundle["organization"], bundle["country"])
+    countries = {
+        code: Country(
+            code,
+            bool(country.get("requires_bundle", False)),
+            tuple(_block(code, i, block, source) for i, block in enumerate(country["numbers"])),
+        )
+        for code, country in data["countries"].items()
+    }
+    rate = data.get("rate_limit")
+    return Scenario(
+        name=source,
+        organizations=organizations,
+        users=users,
+        api_keys=api_keys,
+        oauth_tokens=oauth_tokens,
+        bundles=bundles,
+        countries=countries,
+        rate_limit=RateLimit(rate["limit"], rate.get("window_seconds", 1.0)) if rate else None,
+        is_default=is_default,
+    )
+
+
+def load(path: Path | None = None) -> Scenario:
+    """Load a scenario file, or the default scenario shipped with the package."""
+    if path is None:
+        text = resources.files("conformance.mock.scenarios").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
+        return parse(yaml.safe_load(text), f"(default) {DEFAULT_SCENARIO}", is_default=True)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(f"cannot read scenario {path}: {error.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"scenario {path} is not valid YAML: {error}") from None
+    return parse(raw, str(path))

@@ -1,0 +1,73 @@
+"""What a carrier type means for a phone number, by the `phonenumbers` library.
+
+Shared by the mock (which rents numbers of the requested kind) and the suite (which checks
+that a rented number is of the requested kind), so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+# Which phonenumbers kinds count as each Close carrier type. NANP numbers (US, CA, ...) do
+# not say whether they are mobile, so FIXED_LINE_OR_MOBILE counts as local and as mobile.
+KINDS_BY_CARRIER_TYPE: dict[str, frozenset[int]] = {
+    "local": frozenset({PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}),
+    "mobile": frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}),
+    "tollfree": frozenset({PhoneNumberType.TOLL_FREE}),
+    "national": frozenset(
+        {
+            PhoneNumberType.UAN,
+            PhoneNumberType.VOIP,
+            PhoneNumberType.PERSONAL_NUMBER,
+            PhoneNumberType.SHARED_COST,
+            PhoneNumberType.FIXED_LINE,
+            PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        }
+    ),
+}
+
+# The phonenumbers kind whose example number gives each carrier type's national length.
+EXAMPLE_KIND = {
+    "local": PhoneNumberType.FIXED_LINE,
+    "mobile": PhoneNumberType.MOBILE,
+    "tollfree": PhoneNumberType.TOLL_FREE,
+    "national": PhoneNumberType.UAN,
+}
+
+
+def kind_matches(number: phonenumbers.PhoneNumber, carrier_type: str) -> bool:
+    """Tell whether a parsed number is of the kind a Close carrier type names."""
+    kinds = KINDS_BY_CARRIER_TYPE.get(carrier_type)
+    return kinds is not None and phonenumbers.number_type(number) in kinds
+
+
+def national_length(country: str, carrier_type: str) -> int | None:
+    """Return the usual national length of numbers of this kind in this country, if known."""
+    example = phonenumbers.example_number_for_type(country, EXAMPLE_KIND[carrier_type])
+    if example is None:
+        return None
+    return len(phonenumbers.national_significant_number(example))
+
+
+def parse_e164(number: str) -> phonenumbers.PhoneNumber | None:
+    """Parse an E.164 string, or return None when it is not a phone number at all."""
+    try:
+        return phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def is_valid_for_country(number: phonenumbers.PhoneNumber, country: str) -> bool:
+    """Tell whether the number is a valid number of that country."""
+    return phonenumbers.is_valid_number_for_region(number, country)
+
+
+def international_format(number: phonenumbers.PhoneNumber) -> str:
+    """Format for people, e.g. `+1 650-200-1234`."""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def e164(number: phonenumbers.PhoneNumber) -> str:
+    """Format as E.164, e.g. `+16502001234`."""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

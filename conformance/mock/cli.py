@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(app, host=args.host, port=args.port, workers=args.workers, **options)  # type: ignore[arg-type]
         return 0
     try:
-        sock = socket.create_server((args.host, args.port), family=_family(args.host))
+        sock = listen(args.host, args.port)
     except OSError as error:
         print(f"close-mock: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
@@ -92,11 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _family(host: str) -> socket.AddressFamily:
+def listen(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket (port 0 picks a free one).
+
+    The protocol is given explicitly: asyncio only sets TCP_NODELAY on sockets whose proto is
+    IPPROTO_TCP, and without it every response stalls about 40 ms on delayed ACKs.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-    except ValueError:
-        return socket.AF_INET
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 if __name__ == "__main__":

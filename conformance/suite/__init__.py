@@ -1,0 +1,1 @@
+"""The conformance suite: does a server honour the contract? (schemathesis + fixed probes)."""

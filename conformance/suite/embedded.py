@@ -1,0 +1,47 @@
+"""The embedded target: the mock served over real HTTP on a free loopback port, in a thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from conformance.mock.cli import listen
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from conformance.mock.app import MockApp
+
+
+class EmbeddedMock:
+    """Serve `app` on 127.0.0.1:<free port> for the duration of a `with` block."""
+
+    def __init__(self, app: MockApp) -> None:
+        self.app = app
+        self.sock = listen("127.0.0.1", 0)
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        """The origin the mock listens on."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> EmbeddedMock:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the embedded mock did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()

@@ -1,0 +1,221 @@
+"""One conformance run: target, guard, schemathesis, probes, accounting; the verdict."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from conformance import contract
+from conformance.suite import checks, engine, probes
+from conformance.suite.guard import PLACEHOLDER_ANY, Exchange, Guard, Policy, Secrets, basic
+
+MOCK_KEY = "mock_admin_key"
+MOCK_TOKEN = "mock_oauth_token"
+
+
+class CannotTest(Exception):  # noqa: N818 - reads as a sentence: CannotTest("server unreachable")
+    """The run could not test the server (exit 2); the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for."""
+
+    base_url: str | None  # None: the embedded mock
+    auth: str
+    mode: str
+    max_rentals: int | None
+    examples: int | None
+    seed: int
+    secrets: Secrets
+
+
+@dataclass
+class Violation:
+    """One broken rule, with the smallest request that shows it."""
+
+    check: str
+    message: str
+    exchange: Exchange | None
+    occurrences: int = 1
+
+
+@dataclass
+class Report:
+    """Everything the summary, JUnit and JSON reports are made of."""
+
+    target: str
+    embedded: bool
+    options: Options
+    engine: engine.EngineResult
+    probes: probes.Outcome
+    exchanges: list[Exchange]
+    observations: checks.Observations
+    violations: list[Violation] = field(default_factory=list)
+    tallies: dict[str, tuple[int, int]] = field(default_factory=dict)  # check -> (cases, failures)
+    accounting: dict[str, Any] | None = None
+    not_checked: list[str] = field(default_factory=list)
+
+    @property
+    def rentals(self) -> list[Exchange]:
+        """Every exchange the server answered with a rental."""
+        return [exchange for exchange in self.exchanges if exchange.rented]
+
+    def business_reached(self) -> int:
+        """Authenticated, contract-valid requests answered by the business rules (not 401/validation)."""
+        business = checks.BUSINESS_STATUSES
+        count = 0
+        for exchange in self.exchanges:
+            if not (exchange.sent and exchange.scheme and exchange.allowed_body):
+                continue
+            status = _status_field(exchange)
+            if exchange.status in (201, 403, 404) or (exchange.status == 400 and status in business):
+                count += 1
+        return count
+
+    def authenticated(self) -> int:
+        """Requests with real credentials that the server did not refuse with 401."""
+        return sum(1 for e in self.exchanges if e.sent and e.scheme and e.status != 401)
+
+
+def _status_field(exchange: Exchange) -> Any:
+    try:
+        body = json.loads(exchange.response_body)
+    except ValueError:
+        return None
+    return body.get("status") if isinstance(body, dict) else None
+
+
+@contextlib.contextmanager
+def target(options: Options) -> Iterator[tuple[str, Secrets]]:
+    """Yield the API base URL and the credentials: the user's server, or the embedded mock."""
+    if options.base_url is not None:
+        yield options.base_url, options.secrets
+        return
+    from conformance.mock.app import build
+    from conformance.suite.embedded import EmbeddedMock
+
+    with EmbeddedMock(build()) as mock:
+        yield mock.origin + contract.API_PREFIX, Secrets(MOCK_KEY, MOCK_TOKEN, options.auth)
+
+
+def execute(options: Options, progress: Callable[[str], None]) -> Report:
+    """Run everything and return the report; raise CannotTest when nothing meaningful could run."""
+    embedded = options.base_url is None
+    with target(options) as (base_url, secrets):
+        policy = Policy(options.mode, None if embedded else options.max_rentals)
+        with Guard(base_url, secrets, policy) as guard:
+            _preflight(guard)
+            observations = checks.Observations()
+            checks.activate(checks.ActiveRun(retry=_retrier(guard), observations=observations))
+            modes = ["negative"] if options.mode == "safe" else ["positive", "negative"]
+            try:
+                progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
+                result = engine.run(guard.base_url, seed=options.seed, max_examples=options.examples, modes=modes, progress=progress)
+                progress("probes: authentication, request validation, business logic")
+                have = {"key"} if secrets.api_key else set()
+                have |= {"token"} if secrets.bearer_token else set()
+                outcome = probes.run(
+                    guard.base_url, have=have, rentals_allowed=options.mode == "full", progress=progress,
+                    exchange_count=lambda: len(guard.exchanges),
+                )  # fmt: skip
+            finally:
+                checks.activate(None)
+            report = Report(base_url, embedded, options, result, outcome, guard.snapshot(), observations)
+            if embedded:
+                report.accounting = _accounting(guard.upstream_origin, report)
+    _judge(report)
+    return report
+
+
+def _preflight(guard: Guard) -> None:
+    """Fail fast (exit 2) when the server cannot be reached at all."""
+    exchange = guard.forward("POST", guard.upstream_prefix + contract.OPERATION_PATH, [("content-type", "application/json")], b"{}")
+    if exchange.error is not None:
+        raise CannotTest(f"cannot reach {guard.upstream_origin}: {exchange.error}")
+
+
+def _retrier(guard: Guard) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    def retry(body: dict[str, Any]) -> tuple[int, Any]:
+        headers = [("content-type", "application/json"), ("authorization", basic(PLACEHOLDER_ANY))]
+        exchange = guard.forward("POST", guard.upstream_prefix + contract.OPERATION_PATH, headers, json.dumps(body).encode())
+        try:
+            return exchange.status or 0, json.loads(exchange.response_body)
+        except ValueError:
+            return exchange.status or 0, None
+
+    return retry
+
+
+def _accounting(origin: str, report: Report) -> dict[str, Any]:
+    """Against the embedded mock: rentals and budgets add up, and refusals rented nothing."""
+    audit: dict[str, Any] = httpx.get(origin + "/__mock__/accounts", timeout=10).json()
+    audit["rentals_acknowledged"] = len(report.rentals)
+    return audit
+
+
+def _judge(report: Report) -> None:
+    """Fill in tallies and violations, and raise CannotTest when nothing meaningful ran."""
+    by_case = {exchange.case_id: exchange for exchange in report.exchanges if exchange.case_id}
+    not_sent = {exchange.case_id for exchange in report.exchanges if not exchange.sent and exchange.case_id}
+    for name, tally in sorted(report.engine.checks.items()):
+        failures = [(case, message) for case, message in tally.failed if case not in not_sent]
+        judged = report.observations.applicable.get(name) if name in checks.SEMANTIC_NAMES else None
+        report.tallies[name] = (tally.passed + len(failures) if judged is None else judged, len(failures))
+        _collect(report, name, [(by_case.get(case), message) for case, message in failures])
+    for name, results in report.probes.by_check().items():
+        ran = [result for result in results if result.skipped is None]
+        failed = [result for result in ran if result.failure]
+        report.tallies[f"{name} (fixed probes)"] = (len(ran), len(failed))
+        _collect(report, name, [(_exchange(report, r.exchange), f"{r.probe.name}: {r.failure}") for r in failed])
+        report.not_checked += [f"{name}: {r.probe.name} ({r.skipped})" for r in results if r.skipped]
+    if report.accounting is not None:
+        audit = report.accounting
+        problems = []
+        if not audit["consistent"]:
+            problems.append("the mock's running totals disagree with its rentals (budget or inventory)")
+        if audit["rentals"] != audit["rentals_acknowledged"]:
+            problems.append(
+                f"the mock holds {audit['rentals']} rentals but answered {audit['rentals_acknowledged']} "
+                "requests with a rental: a refusal rented (or a rental was lost)"
+            )
+        report.tallies["mock_accounting"] = (1, len(problems))
+        _collect(report, "mock_accounting", [(None, problem) for problem in problems])
+    cap = report.options.max_rentals
+    if report.options.mode == "full" and cap is not None and len(report.rentals) >= cap:
+        report.not_checked.append(f"authenticated requests stopped at the rental cap (--max-rentals {cap})")
+    _could_it_test(report)
+
+
+def _exchange(report: Report, number: int | None) -> Exchange | None:
+    return report.exchanges[number - 1] if number else None
+
+
+def _collect(report: Report, check: str, failures: list[tuple[Exchange | None, str]]) -> None:
+    """Group failures by rule and keep the smallest request of each."""
+    groups: dict[str, Violation] = {}
+    for exchange, message in failures:
+        key = message.splitlines()[0][:160]
+        found = groups.get(key)
+        if found is None:
+            groups[key] = Violation(check, message, exchange)
+            continue
+        found.occurrences += 1
+        if exchange is not None and (found.exchange is None or len(exchange.body) < len(found.exchange.body)):
+            found.exchange = exchange
+    report.violations += groups.values()
+
+
+def _could_it_test(report: Report) -> None:
+    credentialed = [e for e in report.exchanges if e.sent and e.scheme]
+    if not credentialed:
+        raise CannotTest("no request with credentials was sent: set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN")
+    if report.authenticated() == 0:
+        raise CannotTest("the server refused the credentials on every request (401): check CLOSE_API_KEY / CLOSE_BEARER_TOKEN")
+    if report.options.mode == "full" and report.business_reached() == 0:
+        raise CannotTest("no authenticated, valid request reached the business logic, so nothing about renting was tested")

@@ -35,7 +35,12 @@ class MockApp:
         self.controls = controls
         self.pipeline = Pipeline(scenario, store)
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[dict[str, Any]]], send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         """Serve one ASGI connection scope."""
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -49,7 +54,11 @@ class MockApp:
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _lifespan(self, receive: Callable[[], Awaitable[dict[str, Any]]], send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    async def _lifespan(
+        self,
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":

@@ -30,7 +30,9 @@ def is_loopback(host: str) -> bool:
 
 def parser() -> argparse.ArgumentParser:
     """The command line of close-mock."""
-    root = argparse.ArgumentParser(prog="close-mock", description="A stateful mock of Close's request-internal-phone-number endpoint.")
+    root = argparse.ArgumentParser(
+        prog="close-mock", description="A stateful mock of Close's request-internal-phone-number endpoint."
+    )
     commands = root.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
@@ -43,19 +45,35 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+class UsageError(Exception):
+    """A mistake in the command line; the message is printed and the exit status is 2."""
+
+
+def check(args: argparse.Namespace) -> scenarios.Scenario:
+    """Check the arguments together and load the scenario, or raise UsageError."""
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.workers > 1 and args.state is None:
+        raise UsageError("several workers must share state: add --state FILE")
+    if args.workers > 1 and args.port == 0:
+        raise UsageError("several workers need a fixed --port")
+    try:
+        return scenarios.load(args.scenario)
+    except scenarios.ScenarioError as error:
+        raise UsageError(str(error)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the close-mock console script."""
     args = parser().parse_args(argv)
-    if args.workers < 1:
-        print("close-mock: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.workers > 1 and args.state is None:
-        print("close-mock: several workers must share state: add --state FILE", file=sys.stderr)
-        return 2
     try:
-        scenario = scenarios.load(args.scenario)
-    except scenarios.ScenarioError as error:
+        scenario = check(args)
+        sock = None if args.workers > 1 else listen(args.host, args.port)
+    except UsageError as error:
         print(f"close-mock: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"close-mock: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
     if not is_loopback(args.host):
         print(
@@ -70,25 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     print("close-mock: accepts " + "; ".join(scenario.credential_names()))
     if not args.no_controls:
         print(f"close-mock: test controls under {CONTROLS} (GET rentals, GET accounts, POST reset)")
-    options = {"factory": True, "log_level": args.log_level, "access_log": False}
     app = "conformance.mock.app:from_environment"
-    if args.workers > 1:
-        if args.port == 0:
-            print("close-mock: several workers need a fixed --port", file=sys.stderr)
-            return 2
-        print(f"close-mock: listening on http://{args.host}:{args.port}/api/v1 with {args.workers} workers", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, workers=args.workers, **options)  # type: ignore[arg-type]
-        return 0
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as error:
-        print(f"close-mock: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
-        return 2
-    port = sock.getsockname()[1]
+    port = sock.getsockname()[1] if sock else args.port
     print(f"close-mock: listening on http://{args.host}:{port}/api/v1 (POST {ENDPOINT})", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
     with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[sock])
+        if sock is None:
+            uvicorn.run(
+                app,
+                host=args.host,
+                port=port,
+                workers=args.workers,
+                factory=True,
+                log_level=args.log_level,
+                access_log=False,
+            )
+        else:
+            config = uvicorn.Config(app, factory=True, log_level=args.log_level, access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
@@ -98,7 +114,9 @@ def listen(host: str, port: int) -> socket.socket:
     The protocol is given explicitly: asyncio only sets TCP_NODELAY on sockets whose proto is
     IPPROTO_TCP, and without it every response stalls about 40 ms on delayed ACKs.
     """
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[
+        0
+    ]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

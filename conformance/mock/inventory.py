@@ -42,7 +42,7 @@ def effective_prefix(block: Block, requested: str) -> str | None:
 
 def capacity(block: Block, prefix: str) -> int:
     """Return how many suffixes the enumeration for this prefix has."""
-    return 10 ** max(block.length - len(prefix), 0)
+    return int(10 ** max(block.length - len(prefix), 0))
 
 
 def next_number(block: Block, prefix: str, position: int) -> Candidate | None:
@@ -57,9 +57,7 @@ def next_number(block: Block, prefix: str, position: int) -> Candidate | None:
         if national.startswith("0"):
             # A leading zero is a trunk prefix, never part of a national significant number.
             continue
-        if numbers.is_valid_for_country(parsed, block.country) and numbers.kind_matches(
-            parsed, block.carrier_type
-        ):
+        if numbers.is_valid_for_country(parsed, block.country) and numbers.kind_matches(parsed, block.carrier_type):
             return Candidate(numbers.e164(parsed), k + 1)
     return None
 

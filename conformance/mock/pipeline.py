@@ -19,6 +19,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
+
 from conformance import contract
 from conformance.mock import rules
 from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
@@ -26,8 +28,6 @@ from conformance.mock.store import OverBudget, Rented
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-
-    import jsonschema_rs
 
     from conformance.mock.scenario import RateLimit, Scenario, User
     from conformance.mock.store import Store
@@ -199,8 +199,12 @@ def parse_json(raw: bytes) -> Any:
         value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
         json.dumps(value, ensure_ascii=False).encode("utf-8")  # unpaired surrogates fail here
     except (ValueError, RecursionError, UnicodeError) as error:
-        reason = str(error).splitlines()[0][:MAX_MESSAGE] if not isinstance(error, RecursionError) else "nested too deeply"
-        raise refusal(400, f"The request body is not valid JSON: {reason}", errors=[f"malformed JSON: {reason}"]) from None
+        reason = (
+            str(error).splitlines()[0][:MAX_MESSAGE] if not isinstance(error, RecursionError) else "nested too deeply"
+        )
+        raise refusal(
+            400, f"The request body is not valid JSON: {reason}", errors=[f"malformed JSON: {reason}"]
+        ) from None
     return value
 
 
@@ -210,32 +214,35 @@ def _rule_fields(schema_path: list[str | int]) -> str:
     for part in schema_path[: schema_path.index("then")]:
         node = node[part]
     condition = node.get("if", {})
-    return ", ".join(f"{name}: {json.dumps(spec.get('const'))}" for name, spec in condition.get("properties", {}).items())
+    return ", ".join(
+        f"{name}: {json.dumps(spec.get('const'))}" for name, spec in condition.get("properties", {}).items()
+    )
 
 
 def validate(body: Any, validator: jsonschema_rs.Validator) -> dict[str, Any]:
     """Stage 6: validate against the contract's request schema, else 400 naming every bad field."""
     try:
         errors = list(validator.iter_errors(body))
-    except (ValueError, OverflowError, TypeError) as error:
-        raise refusal(400, f"The request body cannot be validated: {str(error)[:MAX_MESSAGE]}", errors=[str(error)[:MAX_MESSAGE]]) from None
+    except (ValueError, OverflowError, TypeError) as problem:
+        reason = str(problem)[:MAX_MESSAGE]
+        raise refusal(400, f"The request body cannot be validated: {reason}", errors=[reason]) from None
     if not errors:
         return dict(body)
     field_errors: dict[str, str] = {}
     general: list[str] = []
     for error in errors:
         message = error.message[:MAX_MESSAGE]
-        kind = type(error.kind).__name__
+        kind = error.kind
         path = list(error.schema_path)
         if "then" in path:
             message += f" (because of {_rule_fields(path)})"
         if error.instance_path:
             field_errors.setdefault(str(error.instance_path[0]), message)
-        elif kind == "AdditionalProperties":
-            for name in error.kind.unexpected:
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            for name in kind.unexpected:
                 field_errors.setdefault(str(name)[:MAX_MESSAGE], "unknown field")
-        elif kind == "Required":
-            field_errors.setdefault(str(error.kind.property), message)
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            field_errors.setdefault(str(kind.property), message)
         else:
             general.append(message)
     summary = "; ".join([f"{name}: {text}" for name, text in field_errors.items()] + general)

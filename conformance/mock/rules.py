@@ -51,6 +51,7 @@ class Order:
 
 
 def describe(order: Order) -> str:
+    """Say what was asked for, e.g. `local number in US with prefix 650`."""
     kind = f"{order.carrier_type} " if order.carrier_type else ""
     prefix = f" with prefix {order.prefix}" if order.prefix else ""
     return f"{kind}number in {order.country}{prefix}"
@@ -80,11 +81,13 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
         if not offers:
             raise refusal(
                 400,
-                f"Only numbers without SMS are available for a {describe(order)}; "
-                "retry with with_sms set to false.",
+                f"Only numbers without SMS are available for a {describe(order)}; retry with with_sms set to false.",
                 status="has-voice-only",
             )
-    if country.requires_bundle and scenario.bundles.get(order.bundle_id or "") != (user.organization.id, country.code):
+    if country.requires_bundle and scenario.bundles.get(order.bundle_id or "") != (
+        user.organization.id,
+        country.code,
+    ):
         raise refusal(
             400,
             f"Renting a number in {country.code} needs an approved regulatory bundle (bundle_id); "
@@ -92,7 +95,13 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
             status="needs-more-info",
         )
     # Prefer what was asked for: capable numbers by default, plain ones when capability is declined.
-    return sorted(offers, key=lambda offer: (offer.block.sms == (order.with_sms is False), offer.block.mms == (order.with_mms is False)))
+    return sorted(
+        offers,
+        key=lambda offer: (
+            offer.block.sms == (order.with_sms is False),
+            offer.block.mms == (order.with_mms is False),
+        ),
+    )
 
 
 def _new_id(kind: str) -> str:

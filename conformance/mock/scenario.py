@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema_rs
 import yaml
 
 from conformance import numbers
 from conformance.mock import inventory
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_SCENARIO = "default.yaml"
 
@@ -162,9 +164,7 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
     for user_id, user in data["users"].items():
         if user["organization"] not in organizations:
             raise ScenarioError(f"scenario {source}: user {user_id} names unknown organization")
-        users[user_id] = User(
-            user_id, organizations[user["organization"]], bool(user.get("can_manage_group_numbers"))
-        )
+        users[user_id] = User(user_id, organizations[user["organization"]], bool(user.get("can_manage_group_numbers")))
 
     def holders(kind: str) -> dict[str, User]:
         found: dict[str, User] = {}

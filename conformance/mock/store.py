@@ -72,18 +72,29 @@ class Ledger(ABC):
     """The operations one transaction needs; each store implements them over its storage."""
 
     @abstractmethod
-    def spent(self, organization_id: str) -> int: ...
+    def spent(self, organization_id: str) -> int:
+        """Cents the organization has spent on rentals."""
+
     @abstractmethod
-    def used(self, block_id: str) -> int: ...
+    def used(self, block_id: str) -> int:
+        """Numbers rented from the block."""
+
     @abstractmethod
-    def position(self, block_id: str, prefix: str) -> int: ...
+    def position(self, block_id: str, prefix: str) -> int:
+        """Where the block's enumeration for this prefix continues."""
+
     @abstractmethod
-    def taken(self, number: str) -> bool: ...
+    def taken(self, number: str) -> bool:
+        """Whether the number is already rented."""
+
     @abstractmethod
-    def record(self, rental: Rental, prefix: str, next_position: int) -> None: ...
+    def record(self, rental: Rental, prefix: str, next_position: int) -> None:
+        """Store the rental and move the counters."""
 
 
-def rent_in(ledger: Ledger, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:
+def rent_in(
+    ledger: Ledger, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]
+) -> Outcome:
     """Rent the first number the offers allow, charging the organization; all inside one transaction."""
     if organization.recharge_fails:
         return OverBudget("Recharging the telephony balance failed: the payment method was declined.")
@@ -137,7 +148,9 @@ class Store(ABC):
         spent_by_rentals: dict[str, int] = {}
         used_by_rentals: dict[str, int] = {}
         for rental in rentals:
-            spent_by_rentals[rental.organization_id] = spent_by_rentals.get(rental.organization_id, 0) + rental.price_cents
+            spent_by_rentals[rental.organization_id] = (
+                spent_by_rentals.get(rental.organization_id, 0) + rental.price_cents
+            )
             used_by_rentals[rental.block_id] = used_by_rentals.get(rental.block_id, 0) + 1
         numbers = [rental.number for rental in rentals]
         organizations = {
@@ -149,7 +162,11 @@ class Store(ABC):
             for org in scenario.organizations.values()
         }
         blocks = {
-            block.id: {"count": block.count, "rented": used.get(block.id, 0), "rented_by_rentals": used_by_rentals.get(block.id, 0)}
+            block.id: {
+                "count": block.count,
+                "rented": used.get(block.id, 0),
+                "rented_by_rentals": used_by_rentals.get(block.id, 0),
+            }
             for block in scenario.blocks()
         }
         consistent = (
@@ -157,7 +174,12 @@ class Store(ABC):
             and all(o["spent"] == o["spent_by_rentals"] and o["spent"] <= o["budget"] for o in organizations.values())
             and all(b["rented"] == b["rented_by_rentals"] and b["rented"] <= b["count"] for b in blocks.values())
         )
-        return {"rentals": len(rentals), "consistent": consistent, "organizations": organizations, "blocks": blocks}
+        return {
+            "rentals": len(rentals),
+            "consistent": consistent,
+            "organizations": organizations,
+            "blocks": blocks,
+        }
 
 
 class _MemoryLedger(Ledger):
@@ -199,7 +221,8 @@ class MemoryStore(Store):
         self.used: dict[str, int] = {}
         self.spent: dict[str, int] = {}
 
-    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:  # noqa: D102
+    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:
+        """Rent under the process lock."""
         with self.lock:
             return rent_in(_MemoryLedger(self), organization, offers, make)
 
@@ -265,10 +288,12 @@ class _SqliteLedger(Ledger):
             (rental.block_id, prefix, next_position),
         )
         db.execute(
-            "INSERT INTO usage VALUES (?, 1) ON CONFLICT DO UPDATE SET rented = rented + 1", (rental.block_id,)
+            "INSERT INTO usage VALUES (?, 1) ON CONFLICT DO UPDATE SET rented = rented + 1",
+            (rental.block_id,),
         )
         db.execute(
-            "INSERT INTO spending VALUES (?, ?) ON CONFLICT DO UPDATE SET spent_cents = spent_cents + excluded.spent_cents",
+            "INSERT INTO spending VALUES (?, ?)"
+            " ON CONFLICT DO UPDATE SET spent_cents = spent_cents + excluded.spent_cents",
             (rental.organization_id, rental.price_cents),
         )
 
@@ -299,7 +324,8 @@ class SqliteStore(Store):
                 raise
             self.db.execute("COMMIT")
 
-    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:  # noqa: D102
+    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:
+        """Rent in one IMMEDIATE transaction: other workers wait, nothing is half-written."""
         with self._transaction() as db:
             return rent_in(_SqliteLedger(db), organization, offers, make)
 
@@ -308,7 +334,13 @@ class SqliteStore(Store):
             rows = self.db.execute(
                 "SELECT id, number, block_id, organization_id, user_id, price_cents, resource FROM rentals ORDER BY seq"
             ).fetchall()
-        return [Rental(*row[:6], resource=json.loads(row[6])) for row in rows]
+        return [
+            Rental(
+                id=row[0], number=row[1], block_id=row[2], organization_id=row[3], user_id=row[4],
+                price_cents=row[5], resource=json.loads(row[6]),
+            )
+            for row in rows
+        ]  # fmt: skip
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
 from conformance import contract, numbers
 from conformance.suite.guard import GUARD_HEADER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 KNOWN_STATUSES = frozenset(contract.enum_values("RefusalStatus"))
 BUSINESS_STATUSES = KNOWN_STATUSES - {"error"}
@@ -118,7 +120,9 @@ def rented_number_in_requested_country(ctx: Any, response: Any, case: Any) -> bo
     request, rented = found
     country = request["country"]
     if rented.get("country") != country:
-        raise AssertionError(f"Requested country {country}, but the rented number says country={rented.get('country')!r}.")
+        raise AssertionError(
+            f"Requested country {country}, but the rented number says country={rented.get('country')!r}."
+        )
     parsed = numbers.parse_e164(str(rented.get("number", "")))
     if parsed is None or not numbers.is_valid_for_country(parsed, country):
         raise AssertionError(f"{rented.get('number')!r} is not a valid phone number of {country} (phonenumbers).")
@@ -187,7 +191,9 @@ def rented_number_ownership(ctx: Any, response: Any, case: Any) -> bool | None:
     request, rented = found
     group = request["sharing"] == "group"
     if rented.get("is_group_number") is not group:
-        raise AssertionError(f"sharing was {request['sharing']!r}, but is_group_number={rented.get('is_group_number')!r}.")
+        raise AssertionError(
+            f"sharing was {request['sharing']!r}, but is_group_number={rented.get('is_group_number')!r}."
+        )
     if not group and not rented.get("user_id"):
         raise AssertionError("A personal number was rented without a user_id.")
     if rented.get("type") != "internal":

@@ -29,11 +29,34 @@ def parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 conformant, 1 violations found, 2 could not test.",
     )
     cli.add_argument("--base-url", help="API base, e.g. https://api.close.com/api/v1 (default: the embedded mock)")
-    cli.add_argument("--auth", choices=["basic", "bearer", "both"], help="scheme for valid requests (default: both when both credentials are set)")
-    cli.add_argument("--mode", choices=["safe", "full"], help="safe: never send a request that could rent; full: rent, up to --max-rentals")
-    cli.add_argument("--max-rentals", type=int, metavar="N", help="with --mode full against a real server: stop renting after N")
-    cli.add_argument("--examples", type=int, metavar="N", help="schemathesis examples per phase (default: max-examples of the suite's schemathesis.toml, 210)")
-    cli.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed; runs are reproducible (default {DEFAULT_SEED})")
+    cli.add_argument(
+        "--auth",
+        choices=["basic", "bearer", "both"],
+        help="scheme for valid requests (default: both when both credentials are set)",
+    )
+    cli.add_argument(
+        "--mode",
+        choices=["safe", "full"],
+        help="safe: never send a request that could rent; full: rent, up to --max-rentals",
+    )
+    cli.add_argument(
+        "--max-rentals",
+        type=int,
+        metavar="N",
+        help="with --mode full against a real server: stop renting after N",
+    )
+    cli.add_argument(
+        "--examples",
+        type=int,
+        metavar="N",
+        help="schemathesis examples per phase (default: max-examples of the suite's schemathesis.toml, 210)",
+    )
+    cli.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"random seed; runs are reproducible (default {DEFAULT_SEED})",
+    )
     cli.add_argument("--junit-xml", type=Path, metavar="PATH", help="write JUnit XML here")
     cli.add_argument("--report-dir", type=Path, metavar="DIR", help="write summary.txt, report.json and junit.xml here")
     cli.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
@@ -48,7 +71,9 @@ def options_from(args: argparse.Namespace) -> Options:
     if not embedded:
         parts = urlsplit(args.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise CannotTest(f"--base-url must be an http(s) URL such as https://api.close.com/api/v1, not {args.base_url!r}")
+            raise CannotTest(
+                f"--base-url must be an http(s) URL such as https://api.close.com/api/v1, not {args.base_url!r}"
+            )
         if not key and not token:
             raise CannotTest("set CLOSE_API_KEY (Basic) and/or CLOSE_BEARER_TOKEN (Bearer) to test a real server")
     mode = args.mode or ("full" if embedded else "safe")

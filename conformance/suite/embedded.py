@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 
@@ -13,13 +13,11 @@ from conformance.mock.cli import listen
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from conformance.mock.app import MockApp
-
 
 class EmbeddedMock:
-    """Serve `app` on 127.0.0.1:<free port> for the duration of a `with` block."""
+    """Serve an ASGI app (the mock, or a test double) on 127.0.0.1:<free port> within a `with` block."""
 
-    def __init__(self, app: MockApp) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
         self.sock = listen("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
@@ -32,7 +30,7 @@ class EmbeddedMock:
         """The origin the mock listens on."""
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> EmbeddedMock:
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -41,7 +39,9 @@ class EmbeddedMock:
             time.sleep(0.01)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import schemathesis
 from schemathesis.engine import events
@@ -15,6 +14,8 @@ from schemathesis.engine import events
 from conformance import contract, numbers
 from conformance.suite.guard import PLACEHOLDER_ANY
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass
@@ -51,7 +52,24 @@ def load_config(seed: int, max_examples: int | None, modes: list[str]) -> schema
 
 def realistic_countries() -> list[str]:
     """Countries with telephone numbering plans, for valid bodies that reach business logic."""
-    preferred = ["US", "CA", "GB", "AU", "DE", "FR", "BE", "DK", "IL", "PR", "ZA", "NL", "SE", "MX", "BR", "NZ"]
+    preferred = [
+        "US",
+        "CA",
+        "GB",
+        "AU",
+        "DE",
+        "FR",
+        "BE",
+        "DK",
+        "IL",
+        "PR",
+        "ZA",
+        "NL",
+        "SE",
+        "MX",
+        "BR",
+        "NZ",
+    ]
     return [code for code in preferred if numbers.national_length(code, "local") is not None]
 
 
@@ -62,11 +80,15 @@ def _favour_real_countries(schema: Any) -> None:
     countries = realistic_countries()
 
     @schema.hook("flatmap_body")  # type: ignore[untyped-decorator]
-    def flatmap_body(ctx: Any, body: Any) -> Any:
+    def flatmap_body(_ctx: Any, body: Any) -> Any:
         if not isinstance(body, dict) or not validator.is_valid(body):
             return st.just(body)  # invalid bodies stay exactly as generated
         realistic = st.builds(
-            lambda country, keep_prefix: {**body, "country": country, **({} if keep_prefix else {"prefix": ""})},
+            lambda country, keep_prefix: {
+                **body,
+                "country": country,
+                **({} if keep_prefix else {"prefix": ""}),
+            },
             st.sampled_from(countries),
             st.booleans(),
         )
@@ -74,7 +96,9 @@ def _favour_real_countries(schema: Any) -> None:
         return st.one_of(st.just(body), realistic, realistic)
 
 
-def run(base_url: str, *, seed: int, max_examples: int | None, modes: list[str], progress: Callable[[str], None]) -> EngineResult:
+def run(
+    base_url: str, *, seed: int, max_examples: int | None, modes: list[str], progress: Callable[[str], None]
+) -> EngineResult:
     """Run every schemathesis phase against `base_url` (the guard) and tally each check."""
     config = load_config(seed, max_examples, modes)
     schema = schemathesis.openapi.from_path(str(contract.contract_path()), config=config)

@@ -21,7 +21,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 PLACEHOLDER_ANY = "conformance-placeholder-any"  # the guard picks the scheme (--auth)
 PLACEHOLDER_KEY = "conformance-placeholder-key"  # always Basic with the real API key
-PLACEHOLDER_TOKEN = "conformance-placeholder-token"  # always Bearer with the real token
+PLACEHOLDER_TOKEN = "conformance-placeholder-token"  # noqa: S105 - a placeholder; always Bearer with the real token
 GUARD_HEADER = "x-conformance-guard"
 CASE_HEADER = "x-schemathesis-testcaseid"
 REDACTED = "[REDACTED]"
@@ -134,7 +134,7 @@ class Guard:
         port = self.server.server_address[1]
         return f"http://127.0.0.1:{port}{self.upstream_prefix}"
 
-    def __enter__(self) -> Guard:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -207,7 +207,7 @@ class Guard:
             if exchange.blocked is None:
                 self._send(exchange, outgoing)
                 if exchange.rented:
-                    self._count_rental(exchange)
+                    self._count_rental()
         with self.lock:
             self.exchanges.append(exchange)
         if self.on_exchange:
@@ -224,7 +224,7 @@ class Guard:
         exchange.response_headers = [(k, v) for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP]
         exchange.response_body = response.content
 
-    def _count_rental(self, exchange: Exchange) -> None:
+    def _count_rental(self) -> None:
         self.rentals += 1
         if self.policy.mode == "safe":
             self.halted = "a rental happened in safe mode; no more authenticated requests are sent"
@@ -267,7 +267,9 @@ def _handler_for(guard: Guard) -> type[BaseHTTPRequestHandler]:
             else:
                 reason = exchange.blocked or exchange.error or "not sent"
                 status, headers = 599, [("content-type", "application/json"), (GUARD_HEADER, "not-sent")]
-                payload = json.dumps({"status": "error", "error": f"not sent by the conformance guard: {reason}"}).encode()
+                payload = json.dumps(
+                    {"status": "error", "error": f"not sent by the conformance guard: {reason}"}
+                ).encode()
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)
@@ -276,8 +278,8 @@ def _handler_for(guard: Guard) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            return
+        def log_message(self, *args: Any) -> None:
+            """Keep the terminal for the run's own progress."""
 
         def __getattr__(self, name: str) -> Any:
             if name.startswith("do_"):

@@ -9,14 +9,16 @@ from the contract's own examples and constraints.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from conformance import contract
 from conformance.suite.guard import PLACEHOLDER_ANY, PLACEHOLDER_KEY, PLACEHOLDER_TOKEN, basic
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 JSON = "application/json"
 
@@ -80,18 +82,47 @@ def probes() -> list[Probe]:
     found: list[Probe] = [
         Probe("authentication", "no credentials", None, _dump(valid), unauthorized),
         Probe("authentication", "unknown API key", basic("conformance-unknown-key"), _dump(valid), unauthorized),
-        Probe("authentication", "malformed Basic credentials", "Basic %%%not-base64%%%", _dump(valid), unauthorized),
-        Probe("authentication", "unknown OAuth token", "Bearer conformance-unknown-token", _dump(valid), unauthorized),
+        Probe(
+            "authentication",
+            "malformed Basic credentials",
+            "Basic %%%not-base64%%%",
+            _dump(valid),
+            unauthorized,
+        ),
+        Probe(
+            "authentication",
+            "unknown OAuth token",
+            "Bearer conformance-unknown-token",
+            _dump(valid),
+            unauthorized,
+        ),
         Probe("authentication", "unsupported scheme", "Token conformance-unknown", _dump(valid), unauthorized),
-        Probe("authentication", "API key (Basic) is accepted", basic(PLACEHOLDER_KEY), invalid, refused, needs="key"),
-        Probe("authentication", "OAuth token (Bearer) is accepted", f"Bearer {PLACEHOLDER_TOKEN}", invalid, refused, needs="token"),
+        Probe(
+            "authentication",
+            "API key (Basic) is accepted",
+            basic(PLACEHOLDER_KEY),
+            invalid,
+            refused,
+            needs="key",
+        ),
+        Probe(
+            "authentication",
+            "OAuth token (Bearer) is accepted",
+            f"Bearer {PLACEHOLDER_TOKEN}",
+            invalid,
+            refused,
+            needs="token",
+        ),
     ]
     any_auth = basic(PLACEHOLDER_ANY)
     violations: list[tuple[str, bytes]] = [
         ("malformed JSON", b'{"country": "US", "sharing": '),
         ("body is not an object", b"[]"),
         ("unknown field", invalid),
-        ("prefix longer than maxLength", _dump({**valid, "prefix": "1" * (schema["properties"]["prefix"]["maxLength"] + 1)})),
+        (
+            "prefix longer than maxLength",
+            _dump({**valid, "prefix": "1" * (schema["properties"]["prefix"]["maxLength"] + 1)}),
+        ),
         ("country in lower case", _dump({**valid, "country": valid["country"].lower()})),
         ("sharing outside its enum", _dump({**valid, "sharing": "everyone"})),
         ("with_sms of the wrong type", _dump({**valid, "with_sms": "yes"})),
@@ -99,17 +130,44 @@ def probes() -> list[Probe]:
         ("NaN in the body", _dump(valid)[:-1] + b', "with_sms": NaN}'),
         ("body over 64 KiB", _dump({**valid, "conformance_padding": "x" * 70_000})),
     ]
-    violations += [(f"missing required {name}", _dump({k: v for k, v in valid.items() if k != name})) for name in schema["required"]]
+    violations += [
+        (f"missing required {name}", _dump({k: v for k, v in valid.items() if k != name}))
+        for name in schema["required"]
+    ]
     found += [Probe("request_validation", name, any_auth, body, refused) for name, body in violations]
     found += [
-        Probe("request_validation", "valid body sent as text/plain", any_auth, _dump(valid), frozenset({415}), "text/plain", may_rent=True),
-        Probe("business_logic", "API key (Basic) reaches the business rules", basic(PLACEHOLDER_KEY), _dump(valid), frozenset(), needs="key", may_rent=True),
-        Probe("business_logic", "OAuth token (Bearer) reaches the business rules", f"Bearer {PLACEHOLDER_TOKEN}", _dump(valid), frozenset(), needs="token", may_rent=True),
+        Probe(
+            "request_validation",
+            "valid body sent as text/plain",
+            any_auth,
+            _dump(valid),
+            frozenset({415}),
+            "text/plain",
+            may_rent=True,
+        ),
+        Probe(
+            "business_logic",
+            "API key (Basic) reaches the business rules",
+            basic(PLACEHOLDER_KEY),
+            _dump(valid),
+            frozenset(),
+            needs="key",
+            may_rent=True,
+        ),
+        Probe(
+            "business_logic",
+            "OAuth token (Bearer) reaches the business rules",
+            f"Bearer {PLACEHOLDER_TOKEN}",
+            _dump(valid),
+            frozenset(),
+            needs="token",
+            may_rent=True,
+        ),
     ]
     return found
 
 
-def _verdict(probe: Probe, status: int, headers: httpx.Headers, body: Any) -> str | None:
+def _verdict(probe: Probe, status: int, headers: httpx.Headers, body: Any) -> str | None:  # noqa: PLR0911 - a return per rule
     """Return why the answer breaks the contract, or None."""
     if probe.check == "business_logic":
         if status == 401:
@@ -123,7 +181,11 @@ def _verdict(probe: Probe, status: int, headers: httpx.Headers, body: Any) -> st
     schema_name = contract.response_schema_name(status)
     if schema_name is None:
         return f"{status} is not documented for this operation"
-    errors = [error.message for error in contract.validator(schema_name).iter_errors(body)] if body is not None else ["not JSON"]
+    errors = (
+        [error.message for error in contract.validator(schema_name).iter_errors(body)]
+        if body is not None
+        else ["not JSON"]
+    )
     if errors:
         return f"the {status} body does not match {schema_name}: {errors[0]}"
     return None

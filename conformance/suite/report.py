@@ -81,10 +81,17 @@ def summary(report: Report, origin: str) -> str:
     for error in report.engine.errors:
         lines.append(f"schemathesis error: {error}")
     for number, violation in enumerate(report.violations, 1):
-        lines += ["", f"Violation {number}: {violation.check}" + (f" ({violation.occurrences} cases)" if violation.occurrences > 1 else "")]
+        lines += [
+            "",
+            f"Violation {number}: {violation.check}"
+            + (f" ({violation.occurrences} cases)" if violation.occurrences > 1 else ""),
+        ]
         lines += [f"  {line}" for line in violation.message.strip().splitlines()[:8]]
         if violation.exchange is not None:
-            lines += [f"  request:  {curl(violation.exchange, origin)}", f"  response: {_response(violation.exchange)}"]
+            lines += [
+                f"  request:  {curl(violation.exchange, origin)}",
+                f"  response: {_response(violation.exchange)}",
+            ]
     verdict = "CONFORMANT" if not report.violations else f"NOT CONFORMANT: {len(report.violations)} violation(s)"
     lines += ["", f"Result: {verdict}"]
     return "\n".join(lines)
@@ -104,7 +111,7 @@ def junit(report: Report) -> bytes:
             ET.SubElement(case, "failure", message=mine[0].message.splitlines()[0][:200]).text = text
     suite.set("tests", str(len(report.tallies)))
     suite.set("failures", str(failures))
-    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
 def record(report: Report) -> dict[str, Any]:
@@ -116,7 +123,12 @@ def record(report: Report) -> dict[str, Any]:
         "conformant": not report.violations,
         "checks": {name: {"cases": cases, "failures": failed} for name, (cases, failed) in report.tallies.items()},
         "violations": [
-            {"check": v.check, "message": v.message, "occurrences": v.occurrences, "curl": curl(v.exchange, "") if v.exchange else None}
+            {
+                "check": v.check,
+                "message": v.message,
+                "occurrences": v.occurrences,
+                "curl": curl(v.exchange, "") if v.exchange else None,
+            }
             for v in report.violations
         ],
         "rentals": [exchange.rental_id() for exchange in report.rentals],

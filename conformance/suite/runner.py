@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -14,8 +13,12 @@ from conformance import contract
 from conformance.suite import checks, engine, probes
 from conformance.suite.guard import PLACEHOLDER_ANY, Exchange, Guard, Policy, Secrets, basic
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+# The default scenario's published test credentials, not secrets.
 MOCK_KEY = "mock_admin_key"
-MOCK_TOKEN = "mock_oauth_token"
+MOCK_TOKEN = "mock_oauth_token"  # noqa: S105
 
 
 class CannotTest(Exception):  # noqa: N818 - reads as a sentence: CannotTest("server unreachable")
@@ -116,7 +119,13 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
             modes = ["negative"] if options.mode == "safe" else ["positive", "negative"]
             try:
                 progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
-                result = engine.run(guard.base_url, seed=options.seed, max_examples=options.examples, modes=modes, progress=progress)
+                result = engine.run(
+                    guard.base_url,
+                    seed=options.seed,
+                    max_examples=options.examples,
+                    modes=modes,
+                    progress=progress,
+                )
                 progress("probes: authentication, request validation, business logic")
                 have = {"key"} if secrets.api_key else set()
                 have |= {"token"} if secrets.bearer_token else set()
@@ -135,7 +144,9 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
 
 def _preflight(guard: Guard) -> None:
     """Fail fast (exit 2) when the server cannot be reached at all."""
-    exchange = guard.forward("POST", guard.upstream_prefix + contract.OPERATION_PATH, [("content-type", "application/json")], b"{}")
+    exchange = guard.forward(
+        "POST", guard.upstream_prefix + contract.OPERATION_PATH, [("content-type", "application/json")], b"{}"
+    )
     if exchange.error is not None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {exchange.error}")
 
@@ -143,7 +154,9 @@ def _preflight(guard: Guard) -> None:
 def _retrier(guard: Guard) -> Callable[[dict[str, Any]], tuple[int, Any]]:
     def retry(body: dict[str, Any]) -> tuple[int, Any]:
         headers = [("content-type", "application/json"), ("authorization", basic(PLACEHOLDER_ANY))]
-        exchange = guard.forward("POST", guard.upstream_prefix + contract.OPERATION_PATH, headers, json.dumps(body).encode())
+        exchange = guard.forward(
+            "POST", guard.upstream_prefix + contract.OPERATION_PATH, headers, json.dumps(body).encode()
+        )
         try:
             return exchange.status or 0, json.loads(exchange.response_body)
         except ValueError:
@@ -216,6 +229,10 @@ def _could_it_test(report: Report) -> None:
     if not credentialed:
         raise CannotTest("no request with credentials was sent: set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN")
     if report.authenticated() == 0:
-        raise CannotTest("the server refused the credentials on every request (401): check CLOSE_API_KEY / CLOSE_BEARER_TOKEN")
+        raise CannotTest(
+            "the server refused the credentials on every request (401): check CLOSE_API_KEY / CLOSE_BEARER_TOKEN"
+        )
     if report.options.mode == "full" and report.business_reached() == 0:
-        raise CannotTest("no authenticated, valid request reached the business logic, so nothing about renting was tested")
+        raise CannotTest(
+            "no authenticated, valid request reached the business logic, so nothing about renting was tested"
+        )

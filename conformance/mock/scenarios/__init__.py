@@ -1,0 +1,1 @@
+"""The scenarios shipped with the mock (default.yaml)."""

@@ -1,0 +1,148 @@
+"""Each stage of the mock's pipeline answers in the contract's error shape and changes nothing."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from conformance.mock.pipeline import MAX_BODY_BYTES
+from tests.conftest import ENDPOINT, rent
+
+VALID = {"country": "US", "sharing": "personal", "prefix": "650"}
+
+
+def rentals(client: httpx.Client) -> int:
+    return int(client.get("/__mock__/rentals").json()["count"])
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Basic " + base64.b64encode(b"wrong_key:").decode(),
+        "Basic %%%",
+        "Basic " + base64.b64encode(b"mock_admin_key").decode(),  # no colon
+        "Basic " + base64.b64encode(b"mock_admin_key:secret").decode(),  # non-empty password
+        "Bearer wrong_token",
+        "Bearer ",
+        "Token mock_admin_key",
+    ],
+)
+def test_missing_malformed_or_unknown_credentials_get_401_with_challenge(
+    client: httpx.Client, authorization: str | None
+) -> None:
+    headers = {"authorization": authorization} if authorization else {}
+    response = client.post(ENDPOINT, json=VALID, headers=headers)
+    assert response.status_code == 401
+    assert "Basic" in response.headers["www-authenticate"]
+    assert response.json()["status"] == "error"
+    assert rentals(client) == 0
+
+
+def test_api_key_with_basic_and_token_with_bearer_both_rent(client: httpx.Client) -> None:
+    assert rent(client, VALID).status_code == 201
+    response = client.post(ENDPOINT, json=VALID, headers={"authorization": "Bearer mock_oauth_token"})
+    assert response.status_code == 201
+    assert response.json()["user_id"] == "user_mockAdmin"
+
+
+def test_two_authorization_headers_are_refused(client: httpx.Client) -> None:
+    headers = [("authorization", "Bearer mock_oauth_token"), ("authorization", "Bearer mock_oauth_token")]
+    response = client.post(ENDPOINT, json=VALID, headers=headers)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"]
+)
+def test_a_body_not_sent_as_json_gets_415(client: httpx.Client, content_type: str) -> None:
+    response = client.post(
+        ENDPOINT,
+        content=b'{"country":"US","sharing":"personal"}',
+        auth=("mock_admin_key", ""),
+        headers={"content-type": content_type},
+    )
+    assert response.status_code == 415
+    assert rentals(client) == 0
+
+
+def test_json_with_charset_and_vendor_json_types_are_accepted(client: httpx.Client) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/vnd.close+json"):
+        response = client.post(
+            ENDPOINT,
+            content=b'{"country":"US","sharing":"personal"}',
+            auth=("mock_admin_key", ""),
+            headers={"content-type": content_type},
+        )
+        assert response.status_code == 201
+
+
+def test_a_body_over_64_kib_gets_413(client: httpx.Client) -> None:
+    body = {"country": "US", "sharing": "personal", "bundle_id": "x" * MAX_BODY_BYTES}
+    assert rent(client, body).status_code == 413
+    assert rentals(client) == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{",
+        b"",
+        b'{"country": "US", "sharing": "personal", "prefix": NaN}',
+        b'{"country": "US", "country": "US", "sharing": "personal"}',
+        b"\xff\xfe",
+        b'{"country": "\\ud800", "sharing": "personal"}',
+        b"[" * 5000 + b"]" * 5000,
+    ],
+    ids=["truncated", "empty", "NaN", "duplicate-key", "not-utf8", "lone-surrogate", "deep-nesting"],
+)
+def test_malformed_json_gets_400(client: httpx.Client, raw: bytes) -> None:
+    response = client.post(
+        ENDPOINT, content=raw, auth=("mock_admin_key", ""), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["status"] == "error"
+    assert rentals(client) == 0
+
+
+def test_validation_failures_name_every_bad_field(client: httpx.Client) -> None:
+    body = {"country": "us", "sharing": "everyone", "prefix": "1234567", "with_sms": "yes", "colour": "red"}
+    response = rent(client, body)
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["status"] == "error"
+    assert set(answer["field-errors"]) == {"country", "sharing", "prefix", "with_sms", "colour"}
+    assert rentals(client) == 0
+
+
+def test_mms_without_sms_is_a_validation_failure_from_the_contracts_rule(client: httpx.Client) -> None:
+    response = rent(client, {"country": "US", "sharing": "personal", "with_mms": True, "with_sms": False})
+    assert response.status_code == 400
+    assert "with_sms" in response.json()["field-errors"]
+    assert "with_mms" in response.json()["field-errors"]["with_sms"]
+
+
+def test_missing_required_fields_are_named(client: httpx.Client) -> None:
+    response = rent(client, {})
+    assert set(response.json()["field-errors"]) == {"country", "sharing"}
+
+
+def test_a_body_that_is_not_an_object_is_refused(client: httpx.Client) -> None:
+    response = rent(client, ["US"])
+    assert response.status_code == 400
+    assert response.json()["errors"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_other_methods_get_405_with_allow(client: httpx.Client, method: str) -> None:
+    response = client.request(method, ENDPOINT)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_unknown_paths_get_404_in_the_error_shape(client: httpx.Client) -> None:
+    response = client.post("/api/v1/phone_number/request/internal")
+    assert response.status_code == 404
+    assert response.json()["status"] == "error"

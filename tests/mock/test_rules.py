@@ -1,0 +1,162 @@
+"""Every business outcome of the mock, each consistent with the request and the inventory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import phonenumbers
+import pytest
+
+from conformance import numbers
+from tests.conftest import MEMBER, rent
+
+
+def accounts(client: httpx.Client) -> dict:
+    return client.get("/__mock__/accounts").json()
+
+
+@pytest.mark.parametrize(
+    ("country", "prefix", "carrier_type"),
+    [
+        ("US", "650", "local"),
+        ("US", "917", "mobile"),
+        ("US", "800", "tollfree"),
+        ("CA", "416", "local"),
+        ("GB", "7", "mobile"),
+        ("AU", "4", "mobile"),
+        ("US", "6502", None),
+        ("DK", "", None),
+    ],
+)
+def test_a_rental_is_a_real_number_of_the_requested_kind(
+    client: httpx.Client, country: str, prefix: str, carrier_type: str | None
+) -> None:
+    body = {"country": country, "sharing": "personal", "prefix": prefix}
+    if carrier_type:
+        body["carrier_type"] = carrier_type
+    response = rent(client, body)
+    assert response.status_code == 201, response.text
+    number = response.json()
+    parsed = phonenumbers.parse(number["number"], None)
+    assert numbers.is_valid_for_country(parsed, country)
+    assert str(parsed.national_number).startswith(prefix)
+    assert number["country"] == country
+    assert number["number_formatted"] == numbers.international_format(parsed)
+    if carrier_type:
+        assert number["carrier_type"] == carrier_type
+    assert numbers.kind_matches(parsed, number["carrier_type"])
+    assert number["type"] == "internal"
+    assert number["is_group_number"] is False
+    assert number["user_id"] == "user_mockAdmin"
+    assert dt.datetime.fromisoformat(number["next_billing_on"]) > dt.datetime.fromisoformat(number["date_created"])
+
+
+def test_numbers_are_unique_across_rentals(client: httpx.Client) -> None:
+    rented = {
+        rent(client, {"country": "US", "sharing": "personal", "prefix": "65"}).json()["number"] for _ in range(40)
+    }
+    rented |= {
+        rent(client, {"country": "US", "sharing": "personal", "prefix": "650"}).json()["number"] for _ in range(40)
+    }
+    assert len(rented) == 80
+
+
+def test_group_numbers_need_the_permission(client: httpx.Client) -> None:
+    response = rent(client, {"country": "US", "sharing": "group"}, auth=MEMBER)
+    assert response.status_code == 403
+    assert accounts(client)["rentals"] == 0
+    granted = rent(client, {"country": "US", "sharing": "group"}).json()
+    assert granted["is_group_number"] is True
+    assert granted["user_id"] is None
+
+
+def test_sms_and_mms_follow_the_request_and_the_inventory(client: httpx.Client) -> None:
+    both = rent(client, {"country": "US", "sharing": "personal", "with_sms": True, "with_mms": True}).json()
+    assert both["sms_enabled"] and both["mms_enabled"]
+    gb = rent(client, {"country": "GB", "sharing": "personal", "carrier_type": "mobile"}).json()
+    assert gb["sms_enabled"] is True
+    assert gb["mms_enabled"] is False
+
+
+def test_voice_only_prefixes_answer_has_voice_only_until_with_sms_is_false(client: httpx.Client) -> None:
+    body = {"country": "GB", "sharing": "personal", "prefix": "20"}
+    refused = rent(client, body)
+    assert refused.status_code == 400
+    assert refused.json()["status"] == "has-voice-only"
+    rented = rent(client, {**body, "with_sms": False})
+    assert rented.status_code == 201
+    assert rented.json()["sms_enabled"] is False
+    assert accounts(client)["rentals"] == 1
+
+
+def test_countries_without_sms_are_voice_only(client: httpx.Client) -> None:
+    for country in ("NL", "SE", "MX", "BR", "NZ"):
+        assert rent(client, {"country": country, "sharing": "personal"}).json()["status"] == "has-voice-only"
+
+
+def test_countries_needing_documents_need_an_approved_bundle(client: httpx.Client) -> None:
+    body = {"country": "DE", "sharing": "personal", "with_sms": False}
+    assert rent(client, body).json()["status"] == "needs-more-info"
+    assert rent(client, {**body, "bundle_id": "bund_unknown"}).json()["status"] == "needs-more-info"
+    assert rent(client, {**body, "bundle_id": "bund_mockFR"}).json()["status"] == "needs-more-info"
+    rented = rent(client, {**body, "bundle_id": "bund_mockDE"})
+    assert rented.status_code == 201
+    assert rented.json()["bundle_id"] == "bund_mockDE"
+
+
+def test_budget_exhaustion_is_a_billing_error_and_charges_nothing(client: httpx.Client) -> None:
+    broke = ("mock_broke_key", "")
+    first = rent(client, {"country": "US", "sharing": "personal"}, auth=broke)  # $1 of $2.50
+    second = rent(client, {"country": "US", "sharing": "personal"}, auth=broke)  # $2 of $2.50
+    third = rent(client, {"country": "US", "sharing": "personal"}, auth=broke)
+    assert [first.status_code, second.status_code, third.status_code] == [201, 201, 400]
+    assert third.json()["status"] == "billing-error"
+    audit = accounts(client)
+    assert audit["organizations"]["orga_mockBroke"]["spent"] == 2.0
+    assert audit["consistent"]
+
+
+def test_a_failing_recharge_is_a_billing_error(client: httpx.Client) -> None:
+    response = rent(client, {"country": "US", "sharing": "personal"}, auth=("mock_declined_key", ""))
+    assert response.json()["status"] == "billing-error"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"country": "XX", "sharing": "personal"},
+        {"country": "US", "sharing": "personal", "prefix": "999"},
+        {"country": "US", "sharing": "personal", "prefix": "65a"},
+        {"country": "GB", "sharing": "personal", "carrier_type": "national", "prefix": "7"},
+    ],
+)
+def test_nothing_matching_is_404(client: httpx.Client, body: dict) -> None:
+    assert rent(client, body).status_code == 404
+
+
+def test_mms_where_it_is_not_offered_is_an_error_refusal(client: httpx.Client) -> None:
+    response = rent(client, {"country": "GB", "sharing": "personal", "with_sms": True, "with_mms": True})
+    assert response.status_code == 400
+    assert response.json()["status"] == "error"
+    assert "MMS" in response.json()["error"]
+
+
+def test_the_accounts_add_up_after_a_mix_of_outcomes(client: httpx.Client) -> None:
+    for body in (
+        {"country": "US", "sharing": "personal"},
+        {"country": "GB", "sharing": "personal", "prefix": "20"},
+        {"country": "XX", "sharing": "personal"},
+        {"country": "AU", "sharing": "group", "with_sms": False},
+    ):
+        rent(client, body)
+    audit = accounts(client)
+    assert audit["consistent"]
+    assert audit["rentals"] == 2
+    assert audit["organizations"]["orga_mockAdmin"]["spent"] == 1.0 + 2.5
+
+
+def test_reset_forgets_every_rental(client: httpx.Client) -> None:
+    rent(client, {"country": "US", "sharing": "personal"})
+    assert client.post("/__mock__/reset").status_code == 200
+    assert accounts(client)["rentals"] == 0

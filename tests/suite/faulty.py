@@ -1,0 +1,212 @@
+"""Deliberately faulty servers: the default mock, deviating from the contract in exactly one way.
+
+Each fault rewrites the request before the mock sees it, or the answer after, so the rest of
+the behaviour stays faithful and the suite must catch the one deviation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.mock import build
+
+Body = dict[str, Any]
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One deviation: rewrite the request body/headers and/or the answer."""
+
+    name: str
+    expect: str  # the check that must report it
+    request: Callable[[Any, dict[str, str]], tuple[Any, dict[str, str]]] | None = None
+    answer: Callable[[Any, Answer], Answer] | None = None
+
+
+def _json_answer(status: int, headers: dict[str, str], body: Any) -> Answer:
+    return status, headers, json.dumps(body).encode()
+
+
+def _on_rental(change: Callable[[Body], Body]) -> Callable[[Any, Answer], Answer]:
+    def rewrite(_request: Any, answer: Answer) -> Answer:
+        status, headers, raw = answer
+        return _json_answer(status, headers, change(json.loads(raw))) if status == 201 else answer
+
+    return rewrite
+
+
+def _on_body(change: Callable[[Body], Body]) -> Callable[[Any, dict[str, str]], tuple[Any, dict[str, str]]]:
+    def rewrite(body: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+        return (change(dict(body)) if isinstance(body, dict) else body), headers
+
+    return rewrite
+
+
+def _without(key: str) -> Callable[[Body], Body]:
+    return lambda body: {k: v for k, v in body.items() if k != key}
+
+
+def _crash_on_null_bundle(body: Any, answer: Answer) -> Answer:
+    if isinstance(body, dict) and "bundle_id" in body and body["bundle_id"] is None:
+        return 500, {"content-type": "text/plain"}, b"Internal Server Error"
+    return answer
+
+
+def _plain_text_errors(_body: Any, answer: Answer) -> Answer:
+    status, headers, raw = answer
+    if status == 400:
+        return status, {**headers, "content-type": "text/plain"}, json.loads(raw)["error"].encode()
+    return answer
+
+
+def _no_challenge(_body: Any, answer: Answer) -> Answer:
+    status, headers, raw = answer
+    return (status, {k: v for k, v in headers.items() if k != "www-authenticate"}, raw) if status == 401 else answer
+
+
+def _reject_bearer(body: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    if headers.get("authorization", "").lower().startswith("bearer"):
+        headers = {**headers, "authorization": "Bearer refused"}
+    return body, headers
+
+
+def _ignore_auth(body: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    return body, {**headers, "authorization": "Bearer mock_oauth_token"}
+
+
+def _voice_only_forever(body: Any, answer: Answer) -> Answer:
+    if (
+        isinstance(body, dict)
+        and body.get("with_sms") is False
+        and body.get("country") in ("GB", "NL", "SE", "MX", "BR", "NZ")
+    ):
+        return _json_answer(
+            400, {"content-type": "application/json"}, {"status": "has-voice-only", "error": "voice only"}
+        )
+    return answer
+
+
+def _other_country(body: Body) -> Body:
+    return {**body, "country": "CA" if body.get("country") == "US" else "US", "prefix": ""}
+
+
+FAULTS = [
+    Fault(
+        "accepts a six-character prefix",
+        "negative_data_rejection",
+        request=_on_body(lambda b: {**b, "prefix": b["prefix"][:5]} if isinstance(b.get("prefix"), str) else b),
+    ),
+    Fault(
+        "answers 200 instead of 201",
+        "status_code_conformance",
+        answer=lambda _b, a: (200, a[1], a[2]) if a[0] == 201 else a,
+    ),
+    Fault("omits a required field", "response_schema_conformance", answer=_on_rental(_without("number_formatted"))),
+    Fault(
+        "returns a wrong type", "response_schema_conformance", answer=_on_rental(lambda r: {**r, "sms_enabled": "yes"})
+    ),
+    Fault("ignores authentication", "ignored_auth", request=_ignore_auth),
+    Fault("rejects Bearer", "authentication", request=_reject_bearer),
+    Fault("rents in the wrong country", "rented_number_in_requested_country", request=_on_body(_other_country)),
+    Fault("ignores the prefix", "rented_number_has_requested_prefix", request=_on_body(lambda b: {**b, "prefix": ""})),
+    Fault(
+        "allows MMS without SMS",
+        "invalid_request_never_rents",
+        request=_on_body(lambda b: {**b, "with_sms": True} if b.get("with_mms") is True else b),
+    ),
+    Fault("crashes on one input", "not_a_server_error", answer=_crash_on_null_bundle),
+    Fault("answers an error as text/plain", "content_type_conformance", answer=_plain_text_errors),
+    Fault("401 without WWW-Authenticate", "authentication", answer=_no_challenge),
+    Fault("has-voice-only even with with_sms false", "voice_only_retry_is_not_voice_only", answer=_voice_only_forever),
+    Fault(
+        "a group number marked personal",
+        "rented_number_ownership",
+        answer=_on_rental(lambda r: {**r, "is_group_number": False, "user_id": "user_x"}),
+    ),
+    Fault("ignores with_mms", "rented_number_capabilities", answer=_on_rental(lambda r: {**r, "mms_enabled": False})),
+    Fault(
+        "ignores the carrier type",
+        "rented_number_of_requested_carrier_type",
+        request=_on_body(_without("carrier_type")),
+    ),
+    Fault(
+        "number is not E.164",
+        "response_schema_conformance",
+        answer=_on_rental(lambda r: {**r, "number": r["number"].lstrip("+")}),
+    ),
+    Fault("type is not internal", "rented_number_ownership", answer=_on_rental(lambda r: {**r, "type": "external"})),
+    Fault(
+        "refusal without status",
+        "refusal_explains_itself",
+        answer=lambda _b, a: _json_answer(a[0], a[1], {"error": "no"}) if a[0] in (403, 404) else a,
+    ),
+]
+
+
+class FaultyServer:
+    """ASGI app: the default mock with one fault applied."""
+
+    def __init__(self, fault: Fault) -> None:
+        self.fault = fault
+        self.mock = build()
+
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        raw = b"".join(chunks)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = None
+        if self.fault.request is not None and body is not None:
+            new_body, headers = self.fault.request(body, headers)
+            if new_body is not body:
+                raw = json.dumps(new_body).encode()
+                body = new_body
+        elif self.fault.request is not None:
+            _, headers = self.fault.request(body, headers)
+        headers["content-length"] = str(len(raw))
+        inner_scope = {**scope, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
+        sent: dict[str, Any] = {}
+
+        async def inner_receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        async def capture(message: dict[str, Any]) -> None:
+            sent.setdefault(message["type"], message)
+
+        await self.mock(inner_scope, inner_receive, capture)
+        start = sent["http.response.start"]
+        answer: Answer = (
+            start["status"],
+            {k.decode(): v.decode() for k, v in start["headers"]},
+            sent["http.response.body"]["body"],
+        )
+        if self.fault.answer is not None and scope["path"].endswith("/internal/"):
+            answer = self.fault.answer(body, answer)
+        status, out_headers, payload = answer
+        out_headers["content-length"] = str(len(payload))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode(), v.encode()) for k, v in out_headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,39 @@
+"""The suite tests itself: it exits 1 on every faulty server and 0 on the faithful mock."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.mock import build
+from conformance.suite.cli import main
+from conformance.suite.embedded import EmbeddedMock
+from tests.suite.faulty import FAULTS, Fault, FaultyServer
+
+ARGS = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "60"]
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
+    monkeypatch.setenv("CLOSE_BEARER_TOKEN", "mock_oauth_token")
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
+def test_every_faulty_server_is_caught(fault: Fault, capsys: pytest.CaptureFixture[str]) -> None:
+    with EmbeddedMock(FaultyServer(fault)) as server:
+        code = main(["--base-url", server.origin + "/api/v1", *ARGS])
+    output = capsys.readouterr().out
+    assert code == 1, f"{fault.name} was not caught:\n{output}"
+    assert "NOT CONFORMANT" in output
+    assert f": {fault.expect}" in output, f"{fault.name} was not reported by {fault.expect}:\n{output}"
+    assert "request:  curl" in output
+
+
+@pytest.mark.usefixtures("credentials")
+def test_the_faithful_mock_over_a_base_url_is_conformant(capsys: pytest.CaptureFixture[str]) -> None:
+    with EmbeddedMock(build()) as server:
+        code = main(["--base-url", server.origin + "/api/v1", *ARGS])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "Result: CONFORMANT" in output

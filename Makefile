@@ -12,7 +12,7 @@ SPECTRAL := $(NODE_TOOLS)/node_modules/.bin/spectral
 CONTRACT := openapi/close-phone-numbers.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help setup lock generate check-generated lint-spec lint format typecheck test test-only conformance mock bench clean
+.PHONY: help setup lock generate check-generated lint-spec lint format typecheck test test-only conformance mock clean
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
@@ -61,7 +61,9 @@ typecheck: $(STAMP) ## mypy --strict on the project and on the generated client
 	$(BIN)/mypy --strict generated_client/close_phone_numbers_client
 
 test-only: $(STAMP) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@# pytest exits 5 when it collected no test: that is a failure here, never a pass.
+	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 test: lint-spec check-generated lint typecheck test-only ## Everything CI runs: spec gate, drift check, lint, types, tests
 
@@ -70,9 +72,6 @@ conformance: $(STAMP) ## Run the conformance suite against the embedded mock
 
 mock: $(STAMP) ## Serve the mock on http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
 	$(BIN)/close-mock serve
-
-bench: $(STAMP) ## Measure the mock, the suite, the client and generation; writes BENCHMARKS.md
-	$(BIN)/python -m bench
 
 clean: ## Remove the venv, npm tools and caches
 	rm -rf $(VENV) $(NODE_TOOLS)/node_modules .mypy_cache .ruff_cache .hypothesis .schemathesis dist build

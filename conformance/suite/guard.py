@@ -206,8 +206,8 @@ class Guard:
             exchange.blocked = self._refuse_to_send(scheme, allowed, method)
             if exchange.blocked is None:
                 self._send(exchange, outgoing)
-                if exchange.rented:
-                    self._count_rental()
+                if exchange.rented and scheme is not None:
+                    self._count_rental()  # only our credentials can be billed
         with self.lock:
             self.exchanges.append(exchange)
         if self.on_exchange:

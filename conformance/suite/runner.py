@@ -66,15 +66,15 @@ class Report:
 
     @property
     def rentals(self) -> list[Exchange]:
-        """Every exchange the server answered with a rental."""
-        return [exchange for exchange in self.exchanges if exchange.rented]
+        """Every request with our credentials that the server answered with a rental (what costs money)."""
+        return [exchange for exchange in self.exchanges if exchange.rented and exchange.scheme]
 
     def business_reached(self) -> int:
         """Authenticated, contract-valid requests answered by the business rules (not 401/validation)."""
         business = checks.BUSINESS_STATUSES
         count = 0
         for exchange in self.exchanges:
-            if not (exchange.sent and exchange.scheme and exchange.allowed_body):
+            if not (exchange.sent and exchange.scheme and exchange.allowed_body and exchange.method == "POST"):
                 continue
             status = _status_field(exchange)
             if exchange.status in (201, 403, 404) or (exchange.status == 400 and status in business):
@@ -111,7 +111,7 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
     """Run everything and return the report; raise CannotTest when nothing meaningful could run."""
     embedded = options.base_url is None
     with target(options) as (base_url, secrets):
-        policy = Policy(options.mode, None if embedded else options.max_rentals)
+        policy = Policy(options.mode, options.max_rentals)
         with Guard(base_url, secrets, policy) as guard:
             _preflight(guard)
             observations = checks.Observations()
@@ -225,6 +225,9 @@ def _collect(report: Report, check: str, failures: list[tuple[Exchange | None, s
 
 
 def _could_it_test(report: Report) -> None:
+    """Refuse to call a run a success when it could not have found a problem (exit 2)."""
+    if report.violations:
+        return  # a proven violation is a result, whatever else could not be tested
     credentialed = [e for e in report.exchanges if e.sent and e.scheme]
     if not credentialed:
         raise CannotTest("no request with credentials was sent: set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN")

@@ -73,7 +73,8 @@ def test_group_numbers_need_the_permission(client: httpx.Client) -> None:
 
 def test_sms_and_mms_follow_the_request_and_the_inventory(client: httpx.Client) -> None:
     both = rent(client, {"country": "US", "sharing": "personal", "with_sms": True, "with_mms": True}).json()
-    assert both["sms_enabled"] and both["mms_enabled"]
+    assert both["sms_enabled"]
+    assert both["mms_enabled"]
     gb = rent(client, {"country": "GB", "sharing": "personal", "carrier_type": "mobile"}).json()
     assert gb["sms_enabled"] is True
     assert gb["mms_enabled"] is False

@@ -147,12 +147,33 @@ FAULTS = [
 ]
 
 
+async def _read(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
 class FaultyServer:
     """ASGI app: the default mock with one fault applied."""
 
     def __init__(self, fault: Fault) -> None:
         self.fault = fault
         self.mock = build()
+
+    def _rewrite_request(self, raw: bytes, headers: dict[str, str]) -> tuple[Any, bytes, dict[str, str]]:
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = None
+        if self.fault.request is None:
+            return body, raw, headers
+        new_body, headers = self.fault.request(body, headers)
+        if body is not None and new_body is not body:
+            return new_body, json.dumps(new_body).encode(), headers
+        return body, raw, headers
 
     async def __call__(
         self,
@@ -162,25 +183,9 @@ class FaultyServer:
     ) -> None:
         if scope["type"] != "http":
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        raw = b"".join(chunks)
+        raw = await _read(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = None
-        if self.fault.request is not None and body is not None:
-            new_body, headers = self.fault.request(body, headers)
-            if new_body is not body:
-                raw = json.dumps(new_body).encode()
-                body = new_body
-        elif self.fault.request is not None:
-            _, headers = self.fault.request(body, headers)
+        body, raw, headers = self._rewrite_request(raw, headers)
         headers["content-length"] = str(len(raw))
         inner_scope = {**scope, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
         sent: dict[str, Any] = {}

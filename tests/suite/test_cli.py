@@ -1,0 +1,100 @@
+"""close-conformance as a user meets it: exit codes, one-line errors, reports, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from conformance.suite.cli import main
+from tests.mock.servers import free_port
+
+
+def test_the_default_run_tests_the_embedded_mock_and_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--report-dir", str(tmp_path), "--junit-xml", str(tmp_path / "ci" / "junit.xml")])
+    out, err = capsys.readouterr()
+    assert code == 0, out
+    assert "Result: CONFORMANT" in out
+    assert "(embedded mock)" in out
+    assert "fuzzing" in err  # progress went to stderr
+    record = json.loads((tmp_path / "report.json").read_text())
+    assert record["conformant"] is True
+    assert record["business_reached"] > 50
+    assert record["accounting"]["consistent"] is True
+    assert record["requests_sent"] >= 300
+    assert len(record["rentals"]) == record["accounting"]["rentals"] > 0
+    junit = ET.parse(tmp_path / "ci" / "junit.xml").getroot()
+    assert int(junit.get("tests", "0")) >= 20
+    assert junit.get("failures") == "0"
+
+
+def test_runs_are_deterministic_for_a_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = []
+    for name in ("a", "b"):
+        assert main(["--quiet", "--examples", "20", "--report-dir", str(tmp_path / name)]) == 0
+        record = json.loads((tmp_path / name / "report.json").read_text())
+        runs.append((record["checks"], record["requests_sent"], len(record["rentals"])))
+    assert runs[0] == runs[1]
+
+
+def test_an_unreachable_server_is_exit_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLOSE_API_KEY", "whatever_key")
+    code = main(["--base-url", f"http://127.0.0.1:{free_port()}/api/v1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot reach" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--base-url", "ftp://example.invalid/api/v1"], {"CLOSE_API_KEY": "k" * 10}, "http(s) URL"),
+        (["--base-url", "http://127.0.0.1:9/api/v1"], {}, "CLOSE_API_KEY"),
+        (["--base-url", "http://127.0.0.1:9/api/v1", "--mode", "full"], {"CLOSE_API_KEY": "k" * 10}, "--max-rentals"),
+        (["--mode", "safe", "--max-rentals", "3"], {}, "goes with --mode full"),
+        (["--examples", "0"], {}, "at least 1"),
+        (
+            ["--base-url", "http://127.0.0.1:9/api/v1", "--auth", "bearer"],
+            {"CLOSE_API_KEY": "k" * 10},
+            "CLOSE_BEARER_TOKEN",
+        ),
+    ],
+)
+def test_usage_mistakes_are_exit_2_with_a_clear_line(
+    argv: list[str],
+    env: dict[str, str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_python_dash_m_conformance_is_the_same_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert "--max-rentals" in result.stdout
+    assert "Exit status: 0 conformant, 1 violations found, 2 could not test" in " ".join(result.stdout.split())
+
+
+def test_safe_mode_against_the_embedded_mock_reports_what_it_could_not_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--mode", "safe", "--quiet", "--examples", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "Not checked:" in out
+    assert "Rentals: 0" in out

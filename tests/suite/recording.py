@@ -41,7 +41,7 @@ class RecordingServer:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        headers = dict((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         self.requests.append(Recorded(scope["method"], scope["path"], headers.get("authorization"), b"".join(chunks)))
         example = copy.deepcopy(contract.load()["components"]["examples"]["RentedPhoneNumber"]["value"])
         example["id"] = f"phon_recorded{len(self.requests)}"

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,17 +22,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Running:
+    """A started mock: its origin, process and, once stopped, what it printed."""
+
+    def __init__(self, origin: str, process: subprocess.Popen[str]) -> None:
+        self.origin, self.process = origin, process
+        self.out = self.err = ""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.origin, self))
+
+
 @contextlib.contextmanager
-def mock_process(
-    *args: str, port: int | None = None, kill: bool = False
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Start the mock, wait until it answers, yield (origin, process), then stop it (SIGKILL if asked)."""
+def mock_process(*args: str, port: int | None = None, kill: bool = False) -> Iterator[Running]:
+    """Start the mock, wait until it answers, yield it, then stop it (SIGKILL if asked)."""
     port = port or free_port()
     command = [sys.executable, "-m", "conformance.mock.cli", "serve", "--port", str(port), *args]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
     )
     origin = f"http://127.0.0.1:{port}"
+    running = Running(origin, process)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -42,15 +53,15 @@ def mock_process(
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"mock did not start: {process.communicate()}") from None
                 time.sleep(0.05)
-        yield origin, process
+        yield running
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.communicate(timeout=15)
-        if process.poll() is None:
+        try:
+            running.out, running.err = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            running.out, running.err = process.communicate()
 
 
 def scenario_with_budget(tmp_path: Path, budget: float) -> Path:

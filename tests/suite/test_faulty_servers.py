@@ -37,3 +37,25 @@ def test_the_faithful_mock_over_a_base_url_is_conformant(capsys: pytest.CaptureF
     output = capsys.readouterr().out
     assert code == 0, output
     assert "Result: CONFORMANT" in output
+
+
+def _new_status(_body: object, answer: tuple[int, dict[str, str], bytes]) -> tuple[int, dict[str, str], bytes]:
+    import json
+
+    status, headers, raw = answer
+    body = json.loads(raw)
+    if status == 400 and body.get("status") == "has-voice-only":
+        body["status"] = "voice-only-numbers"  # a value Close might add tomorrow
+    return status, headers, json.dumps(body).encode()
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_status_value_the_contract_does_not_know_is_a_drift_warning_not_a_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fault = Fault("new status value", "refusal_explains_itself", answer=_new_status)
+    with EmbeddedMock(FaultyServer(fault)) as server:
+        code = main(["--base-url", server.origin + "/api/v1", *ARGS])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "Drift warning: status 'voice-only-numbers' is not in the contract yet" in output

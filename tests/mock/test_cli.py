@@ -1,0 +1,79 @@
+"""close-mock serve as a user meets it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conformance.mock.cli import is_loopback, main
+from tests.conftest import ENDPOINT
+from tests.mock.servers import mock_process
+
+
+def test_serve_prints_where_it_listens_and_the_default_credentials() -> None:
+    with mock_process() as (origin, process):
+        response = httpx.post(
+            origin + ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("mock_member_key", "")
+        )
+        assert response.status_code == 201
+    out = process.out
+    assert f"listening on {origin}/api/v1" in out
+    assert "'mock_admin_key'" in out
+    assert "'mock_oauth_token'" in out
+
+
+def test_a_user_scenarios_secrets_are_never_printed(tmp_path: Path) -> None:
+    from importlib import resources
+
+    text = resources.files("conformance.mock.scenarios").joinpath("default.yaml").read_text("utf-8")
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(text.replace("mock_admin_key", "s3cret_admin_key_value"), encoding="utf-8")
+    with mock_process("--scenario", str(scenario), "--no-controls") as (origin, process):
+        assert httpx.get(origin + "/__mock__/accounts").status_code == 404
+        assert (
+            httpx.post(
+                origin + ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("s3cret_admin_key_value", "")
+            ).status_code
+            == 201
+        )
+    out = process.out
+    assert "s3cret_admin_key_value" not in out
+    assert "an API key of user user_mockAdmin" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--workers", "2"], "add --state FILE"),
+        (["serve", "--workers", "0"], "at least 1"),
+        (["serve", "--scenario", "/nonexistent/scenario.yaml"], "cannot read scenario"),
+    ],
+)
+def test_usage_mistakes_are_one_line_without_traceback(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_broken_scenario_says_where_it_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "broken.yaml"
+    scenario.write_text(
+        "organizations: {orga_x: {budget: -1}}\nusers: {}\ncredentials: {}\ncountries: {US: {numbers: []}}\n"
+    )
+    assert main(["serve", "--scenario", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert "organizations/orga_x/budget" in err
+    assert "countries/US/numbers" in err
+
+
+def test_only_loopback_addresses_count_as_loopback() -> None:
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")  # noqa: S104 - the value under test
+    assert not is_loopback("192.0.2.10")

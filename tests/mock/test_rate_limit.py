@@ -1,0 +1,39 @@
+"""Optional per-credential rate limiting answers like Close: 429, RateLimit, Retry-After, rate_reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from conformance.mock import build
+from conformance.suite.embedded import EmbeddedMock
+from tests.conftest import ENDPOINT, assert_matches_contract
+
+
+def test_requests_over_the_limit_get_429_with_closes_headers_and_body(tmp_path: Path) -> None:
+    from importlib import resources
+
+    text = resources.files("conformance.mock.scenarios").joinpath("default.yaml").read_text("utf-8")
+    scenario = tmp_path / "limited.yaml"
+    scenario.write_text(
+        text.replace("rate_limit: null", "rate_limit: {limit: 3, window_seconds: 60}"), encoding="utf-8"
+    )
+    with EmbeddedMock(build(scenario)) as mock, httpx.Client(base_url=mock.origin) as client:
+        statuses = [
+            client.post(
+                ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("mock_admin_key", "")
+            ).status_code
+            for _ in range(4)
+        ]
+        limited = client.post(ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("mock_admin_key", ""))
+        other_key = client.post(ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("mock_member_key", ""))
+        rentals = client.get("/__mock__/rentals").json()["count"]
+    assert statuses == [201, 201, 201, 429]
+    assert limited.status_code == 429
+    assert_matches_contract(limited)
+    assert limited.headers["ratelimit"].startswith("limit=3, remaining=0, reset=")
+    assert int(limited.headers["retry-after"]) > 0
+    assert limited.json()["error"]["rate_reset"] > 0
+    assert other_key.status_code == 201
+    assert rentals == 4

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 
 import pytest
-from closeio_api import API, APIError, ValidationError
-
 from close_phone_numbers_client import AuthenticatedClient
 from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
 from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest, Refusal, Sharing
+from closeio_api import API, APIError, ValidationError
+
 from conformance.suite.embedded import EmbeddedMock
 
 

@@ -1,47 +1,103 @@
+"""The clients: `Client` (no credentials) and `AuthenticatedClient` (a Close API key or OAuth token).
+
+Build an authenticated one with `AuthenticatedClient.from_api_key(base_url, key)` (HTTP Basic,
+the key as username and an empty password, as Close expects) or
+`AuthenticatedClient.from_oauth_token(base_url, token)` (Bearer). Credentials never appear in
+a repr, a log line or an exception message.
+"""
+
+import base64
+import email.utils
+import re
 import ssl
+import time
 from typing import Any, Self
 
 import httpx
 from attrs import define, evolve, field
 
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""Thirty seconds for a call, ten to connect. Change it with `timeout=` or `with_timeout()`."""
+
+_RATELIMIT_RESET = re.compile(r"(?:^|[;,])\s*reset=([0-9]+(?:\.[0-9]+)?)")
+
+
+@define(frozen=True)
+class RetryPolicy:
+    """How calls answer 429 Too Many Requests: wait as long as the server asks, then try again.
+
+    Only 429 is retried: the server refused before acting on the request. A timeout after the
+    request was sent, a dropped connection or a 5xx is never retried, because the server may
+    already have rented a number, and a second rental costs money.
+    """
+
+    max_retries: int = 3
+    """How many times a rate-limited call is sent again."""
+    max_wait: float = 60.0
+    """The longest wait (seconds) the client accepts; a longer one ends the retries."""
+    default_wait: float = 1.0
+    """The wait when the answer does not say how long."""
+
+    def wait_for(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying this 429, or None when it should not be retried."""
+        asked = requested_wait(response)
+        wait = self.default_wait if asked is None else asked
+        if wait > self.max_wait:
+            return None
+        return max(wait, 0.0)
+
+
+def requested_wait(response: httpx.Response) -> float | None:
+    """The longest wait the answer asks for: `RateLimit` reset (`,` or `;` form), `Retry-After`, Close's `rate_reset`."""
+    waits: list[float] = []
+    match = _RATELIMIT_RESET.search(response.headers.get("ratelimit", ""))
+    if match:
+        waits.append(float(match.group(1)))
+    retry_after = response.headers.get("retry-after", "").strip()
+    if retry_after:
+        try:
+            waits.append(float(retry_after))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(retry_after) if retry_after else None
+            if when is not None:
+                waits.append(when.timestamp() - time.time())
+    try:
+        body = response.json()
+        waits.append(float(body["error"]["rate_reset"]))
+    except (ValueError, KeyError, TypeError):
+        pass
+    return max(waits) if waits else None
+
 
 @define
 class Client:
-    """A class for keeping track of data related to the API
+    """A client without credentials (every call of this API will be refused with 401).
 
-    The following are accepted as keyword arguments and will be used to construct httpx Clients internally:
-
-        ``base_url``: The base URL for the API, all requests are made to a relative path to this URL
-
-        ``cookies``: A dictionary of cookies to be sent with every request
-
-        ``headers``: A dictionary of headers to be sent with every request
-
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
-
-        ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This should be True in production,
-        but can be set to False for testing purposes.
-
-        ``follow_redirects``: Whether or not to follow redirects. Default value is False.
-
-        ``httpx_args``: A dictionary of additional arguments to be passed to the ``httpx.Client`` and ``httpx.AsyncClient`` constructor.
-
+    Keyword arguments: ``base_url`` (e.g. ``https://api.close.com/api/v1``), ``cookies``,
+    ``headers``, ``timeout`` (default `DEFAULT_TIMEOUT`), ``verify_ssl``, ``follow_redirects``,
+    ``httpx_args`` (passed to the httpx clients), ``retry`` (a `RetryPolicy`), ``raise_errors``.
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    """Whether or not to raise an errors.UnexpectedStatus if the API returns a status code that was not documented in the source OpenAPI document. Can also be provided as a keyword argument to the constructor."""
+    """Raise `errors.UnexpectedStatus` for a status code the contract does not document."""
+    raise_errors: bool = field(default=False, kw_only=True)
+    """Make `sync`/`asyncio` raise (`errors.RequestRefused`, ...) instead of returning refusals."""
+    retry: RetryPolicy = field(factory=RetryPolicy, kw_only=True)
+    """How 429 answers are waited for and retried."""
     _base_url: str = field(alias="base_url")
-    _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
-    _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
+    _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
+    _timeout: httpx.Timeout | None = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=False)
+    _client: httpx.Client | None = field(default=None, init=False, repr=False)
+    _async_client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
-    def with_headers(self, headers: dict[str, str]) -> "Client":
+    def _all_headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    def with_headers(self, headers: dict[str, str]) -> Self:
         """Get a new client matching this one with additional headers"""
         if self._client is not None:
             self._client.headers.update(headers)
@@ -49,7 +105,7 @@ class Client:
             self._async_client.headers.update(headers)
         return evolve(self, headers={**self._headers, **headers})
 
-    def with_cookies(self, cookies: dict[str, str]) -> "Client":
+    def with_cookies(self, cookies: dict[str, str]) -> Self:
         """Get a new client matching this one with additional cookies"""
         if self._client is not None:
             self._client.cookies.update(cookies)
@@ -57,7 +113,7 @@ class Client:
             self._async_client.cookies.update(cookies)
         return evolve(self, cookies={**self._cookies, **cookies})
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "Client":
+    def with_timeout(self, timeout: httpx.Timeout) -> Self:
         """Get a new client matching this one with a new timeout configuration"""
         if self._client is not None:
             self._client.timeout = timeout
@@ -79,7 +135,7 @@ class Client:
             self._client = httpx.Client(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=self._all_headers(),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
@@ -110,7 +166,7 @@ class Client:
             self._async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=self._all_headers(),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
@@ -130,48 +186,51 @@ class Client:
 
 @define
 class AuthenticatedClient:
-    """A Client which has been authenticated for use on secured endpoints
+    """A client that authenticates every call; build it with `from_api_key` or `from_oauth_token`.
 
-    The following are accepted as keyword arguments and will be used to construct httpx Clients internally:
-
-        ``base_url``: The base URL for the API, all requests are made to a relative path to this URL
-
-        ``cookies``: A dictionary of cookies to be sent with every request
-
-        ``headers``: A dictionary of headers to be sent with every request
-
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
-
-        ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This should be True in production,
-        but can be set to False for testing purposes.
-
-        ``follow_redirects``: Whether or not to follow redirects. Default value is False.
-
-        ``httpx_args``: A dictionary of additional arguments to be passed to the ``httpx.Client`` and ``httpx.AsyncClient`` constructor.
-
+    Takes the keyword arguments of `Client`, plus ``token``, ``prefix`` (``Basic`` or ``Bearer``)
+    and ``auth_header_name``; the token is never shown by `repr`.
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    """Whether or not to raise an errors.UnexpectedStatus if the API returns a status code that was not documented in the source OpenAPI document. Can also be provided as a keyword argument to the constructor."""
+    """Raise `errors.UnexpectedStatus` for a status code the contract does not document."""
+    raise_errors: bool = field(default=False, kw_only=True)
+    """Make `sync`/`asyncio` raise (`errors.RequestRefused`, ...) instead of returning refusals."""
+    retry: RetryPolicy = field(factory=RetryPolicy, kw_only=True)
+    """How 429 answers are waited for and retried."""
     _base_url: str = field(alias="base_url")
-    _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
-    _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
+    _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
+    _timeout: httpx.Timeout | None = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=False)
+    _client: httpx.Client | None = field(default=None, init=False, repr=False)
+    _async_client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
-    token: str
-    """The token to use for authentication"""
+    token: str = field(default="", repr=False)
+    """The credential sent after the prefix (for Basic: base64 of ``KEY:``)."""
     prefix: str = "Bearer"
-    """The prefix to use for the Authorization header"""
+    """The scheme of the Authorization header."""
     auth_header_name: str = "Authorization"
-    """The name of the Authorization header"""
+    """The name of the Authorization header."""
 
-    def with_headers(self, headers: dict[str, str]) -> "AuthenticatedClient":
+    @classmethod
+    def from_api_key(cls, base_url: str, api_key: str, **kwargs: Any) -> Self:
+        """A client that sends a Close API key with HTTP Basic: the key as username, an empty password."""
+        token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+        return cls(base_url=base_url, token=token, prefix="Basic", **kwargs)
+
+    @classmethod
+    def from_oauth_token(cls, base_url: str, access_token: str, **kwargs: Any) -> Self:
+        """A client that sends an OAuth 2 access token with Bearer."""
+        return cls(base_url=base_url, token=access_token, prefix="Bearer", **kwargs)
+
+    def _all_headers(self) -> dict[str, str]:
+        credential = f"{self.prefix} {self.token}" if self.prefix else self.token
+        return {**self._headers, self.auth_header_name: credential}
+
+    def with_headers(self, headers: dict[str, str]) -> Self:
         """Get a new client matching this one with additional headers"""
         if self._client is not None:
             self._client.headers.update(headers)
@@ -179,7 +238,7 @@ class AuthenticatedClient:
             self._async_client.headers.update(headers)
         return evolve(self, headers={**self._headers, **headers})
 
-    def with_cookies(self, cookies: dict[str, str]) -> "AuthenticatedClient":
+    def with_cookies(self, cookies: dict[str, str]) -> Self:
         """Get a new client matching this one with additional cookies"""
         if self._client is not None:
             self._client.cookies.update(cookies)
@@ -187,7 +246,7 @@ class AuthenticatedClient:
             self._async_client.cookies.update(cookies)
         return evolve(self, cookies={**self._cookies, **cookies})
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "AuthenticatedClient":
+    def with_timeout(self, timeout: httpx.Timeout) -> Self:
         """Get a new client matching this one with a new timeout configuration"""
         if self._client is not None:
             self._client.timeout = timeout
@@ -206,11 +265,10 @@ class AuthenticatedClient:
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
         if self._client is None:
-            self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
             self._client = httpx.Client(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=self._all_headers(),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
@@ -238,11 +296,10 @@ class AuthenticatedClient:
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
         if self._async_client is None:
-            self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
             self._async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=self._all_headers(),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,

@@ -1,16 +1,95 @@
-"""Contains shared errors types that can be raised from API functions"""
+"""The exceptions this client raises, all under one base class.
+
+    CloseError                    anything this client raises
+    ├── TransportFailed           no complete answer (connection, timeout, protocol); see `may_have_reached_server`
+    ├── UnexpectedResponse        an answer the contract does not describe (status code or body)
+    │   └── UnexpectedStatus      an undocumented status code (with `raise_on_unexpected_status`)
+    └── RequestRefused            the server refused: nothing was rented (`status`, `error`, `field_errors`)
+        ├── AuthenticationFailed  401: credentials missing, malformed or unknown
+        └── RateLimited           429, still after the allowed retries (`retry_after`)
+
+Only `TransportFailed` is raised by every call; the others are raised by `sync`/`asyncio`
+when the client was built with `raise_errors=True`. Messages never contain credentials.
+"""
+
+from typing import Any
 
 
-class UnexpectedStatus(Exception):
-    """Raised by api functions when the response status an undocumented status and Client.raise_on_unexpected_status is True"""
+class CloseError(Exception):
+    """Base class of every exception this client raises."""
 
-    def __init__(self, status_code: int, content: bytes):
+
+class TransportFailed(CloseError):
+    """The request got no complete answer. The httpx exception is the `__cause__`.
+
+    `may_have_reached_server` is False only when the connection was never made; otherwise the
+    server may have acted (and rented): the client never retries such a request by itself.
+    """
+
+    def __init__(self, message: str, *, may_have_reached_server: bool) -> None:
+        self.may_have_reached_server = may_have_reached_server
+        super().__init__(message)
+
+
+class UnexpectedResponse(CloseError):
+    """An answer the contract does not describe; `content` holds the raw body."""
+
+    def __init__(self, status_code: int, content: bytes, reason: str = "") -> None:
         self.status_code = status_code
         self.content = content
-
-        super().__init__(
-            f"Unexpected status code: {status_code}\n\nResponse content:\n{content.decode(errors='ignore')}"
-        )
+        detail = f" ({reason})" if reason else ""
+        super().__init__(f"Unexpected response {status_code}{detail}:\n{content[:500].decode(errors='replace')}")
 
 
-__all__ = ["UnexpectedStatus"]
+class UnexpectedStatus(UnexpectedResponse):
+    """An undocumented status code, raised when `raise_on_unexpected_status` is True."""
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        super().__init__(status_code, content, "undocumented status code")
+
+
+class RequestRefused(CloseError):
+    """The server refused the request; nothing was rented.
+
+    `status` is a `RefusalStatus` member, or the plain string for a value Close added later;
+    `error` is the human-readable reason; `field_errors` maps request fields to messages.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        status: Any,
+        error: str | None,
+        field_errors: dict[str, str] | None = None,
+        errors: list[str] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.status = status
+        self.error = error
+        self.field_errors = field_errors or {}
+        self.errors = errors or []
+        value = getattr(status, "value", status)
+        super().__init__(f"{status_code} {value}: {error or 'no message'}")
+
+
+class AuthenticationFailed(RequestRefused):
+    """401: the credentials are missing, malformed or unknown."""
+
+
+class RateLimited(RequestRefused):
+    """429 after the allowed retries; `retry_after` is the wait the server asked for, in seconds."""
+
+    def __init__(self, status_code: int, error: str | None, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(status_code, "rate-limited", error)
+
+
+__all__ = [
+    "AuthenticationFailed",
+    "CloseError",
+    "RateLimited",
+    "RequestRefused",
+    "TransportFailed",
+    "UnexpectedResponse",
+    "UnexpectedStatus",
+]

@@ -43,12 +43,20 @@ T = TypeVar("T")
 
 @define
 class Response(Generic[T]):
-    """A response from an endpoint"""
+    """An answer of the server, whatever it was.
 
-    status_code: HTTPStatus
+    `status_code` is an `HTTPStatus` when the code is a standard one, else the plain int
+    (499, 520, ...). `content` and `headers` are always the raw answer. `parsed` is the value
+    the contract describes for that status, or None; `parse_error` then says why (undocumented
+    status, body not JSON, body not of the documented shape).
+    """
+
+    status_code: HTTPStatus | int
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None
+    parse_error: str | None = None
+    attempts: int = 1
 
 
 __all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]

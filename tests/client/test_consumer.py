@@ -15,15 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CONSUMER = textwrap.dedent(
     """
-    import base64, sys
+    import sys
     import close_phone_numbers_client
-    from close_phone_numbers_client import AuthenticatedClient
+    from close_phone_numbers_client import AuthenticatedClient, RequestRefused, RetryPolicy
     from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
     from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest, Refusal, RefusalStatus, Sharing
 
     assert "site-packages" in close_phone_numbers_client.__file__, close_phone_numbers_client.__file__
-    token = base64.b64encode(b"mock_admin_key:").decode()
-    with AuthenticatedClient(base_url=sys.argv[1], token=token, prefix="Basic") as client:
+    with AuthenticatedClient.from_api_key(sys.argv[1], "mock_admin_key", retry=RetryPolicy(max_retries=1)) as client:
+        assert "mock_admin_key" not in repr(client)
         rented = request_internal_phone_number.sync_detailed(
             client=client, body=PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL, prefix="415")
         )
@@ -34,6 +34,14 @@ CONSUMER = textwrap.dedent(
             client=client, body=PhoneNumberRequest(country="GB", sharing=Sharing.PERSONAL, prefix="20")
         )
         assert isinstance(refused, Refusal) and refused.status is RefusalStatus.HAS_VOICE_ONLY, refused
+    with AuthenticatedClient.from_oauth_token(sys.argv[1], "mock_oauth_token", raise_errors=True) as client:
+        try:
+            body = PhoneNumberRequest(country="ZZ", sharing=Sharing.PERSONAL)
+            request_internal_phone_number.sync(client=client, body=body)
+        except RequestRefused as error:
+            assert error.status_code == 404
+        else:
+            raise AssertionError("expected RequestRefused")
     print("consumer ok", rented.parsed.number)
     """
 )

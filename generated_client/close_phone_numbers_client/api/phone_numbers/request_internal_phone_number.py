@@ -1,8 +1,11 @@
+import asyncio as _asyncio
+import time
 from http import HTTPStatus
 from typing import Any
 
 import httpx
 
+from ... import client as client_module
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.phone_number import PhoneNumber
@@ -80,14 +83,66 @@ def _parse_response(
         return None
 
 
+def _status(code: int) -> HTTPStatus | int:
+    try:
+        return HTTPStatus(code)
+    except ValueError:
+        return code  # a non-standard code (499, 520, ...) is kept as it is
+
+
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: httpx.Response, attempts: int = 1
 ) -> Response[PhoneNumber | RateLimited | Refusal]:
+    parsed: Any = None
+    problem: str | None = None
+    try:
+        parsed = _parse_response(client=client, response=response)
+        if parsed is None:
+            problem = f"status {response.status_code} is not documented"
+    except errors.UnexpectedStatus:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        # Not JSON, or JSON of another shape than the contract's: keep the raw answer.
+        problem = f"the {response.status_code} body does not match the contract ({type(error).__name__}: {error})"
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
+        parse_error=problem,
+        attempts=attempts,
+    )
+
+
+def _transport_failure(error: httpx.TransportError) -> errors.TransportFailed:
+    unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+    detail = "could not connect" if unsent else "no complete answer; the server may have acted on the request"
+    return errors.TransportFailed(f"{detail} ({type(error).__name__}: {error})", may_have_reached_server=not unsent)
+
+
+def _raise_for(response: Response[Any]) -> None:
+    """Raise the documented exception for an answer that is not a success (`raise_errors` mode)."""
+    code, parsed = int(response.status_code), response.parsed
+    if 200 <= code < 300 and parsed is not None:
+        return
+    if parsed is None:
+        raise errors.UnexpectedResponse(code, response.content, response.parse_error or "")
+    if code == 429:
+        details = getattr(parsed, "error", None)
+        message = getattr(details, "message", None)
+        wait = client_module.requested_wait(httpx.Response(code, headers=response.headers, content=response.content))
+        raise errors.RateLimited(code, message, wait)
+    status = getattr(parsed, "status", None)
+    message = getattr(parsed, "error", None)
+    fields = getattr(getattr(parsed, "field_errors", None), "additional_properties", None)
+    listed = getattr(parsed, "errors", None)
+    refused = errors.AuthenticationFailed if code == 401 else errors.RequestRefused
+    raise refused(
+        code,
+        status,
+        message if isinstance(message, str) else None,
+        field_errors=dict(fields) if isinstance(fields, dict) else None,
+        errors=list(listed) if isinstance(listed, list) else None,
     )
 
 
@@ -135,12 +190,17 @@ def sync_detailed(
     kwargs = _get_kwargs(
         body=body,
     )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            response = client.get_httpx_client().request(**kwargs)
+        except httpx.TransportError as error:
+            raise _transport_failure(error) from error
+        wait = client.retry.wait_for(response) if response.status_code == 429 else None
+        if wait is None or attempts > client.retry.max_retries:
+            return _build_response(client=client, response=response, attempts=attempts)
+        time.sleep(wait)
 
 
 def sync(
@@ -184,10 +244,13 @@ def sync(
         PhoneNumber | RateLimited | Refusal
     """
 
-    return sync_detailed(
+    response = sync_detailed(
         client=client,
         body=body,
-    ).parsed
+    )
+    if client.raise_errors:
+        _raise_for(response)
+    return response.parsed
 
 
 async def asyncio_detailed(
@@ -234,10 +297,17 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         body=body,
     )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            response = await client.get_async_httpx_client().request(**kwargs)
+        except httpx.TransportError as error:
+            raise _transport_failure(error) from error
+        wait = client.retry.wait_for(response) if response.status_code == 429 else None
+        if wait is None or attempts > client.retry.max_retries:
+            return _build_response(client=client, response=response, attempts=attempts)
+        await _asyncio.sleep(wait)
 
 
 async def asyncio(
@@ -281,9 +351,10 @@ async def asyncio(
         PhoneNumber | RateLimited | Refusal
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            body=body,
-        )
-    ).parsed
+    response = await asyncio_detailed(
+        client=client,
+        body=body,
+    )
+    if client.raise_errors:
+        _raise_for(response)
+    return response.parsed

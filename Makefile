@@ -12,7 +12,7 @@ SPECTRAL := $(NODE_TOOLS)/node_modules/.bin/spectral
 CONTRACT := openapi/close-phone-numbers.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help setup lock generate check-generated lint-spec lint format typecheck test test-only conformance mock clean
+.PHONY: help setup lock generate check-generated lint-spec lint format typecheck test test-only conformance mock bench clean
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ conformance: $(STAMP) ## Run the conformance suite against the embedded mock
 
 mock: $(STAMP) ## Serve the mock on http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
 	$(BIN)/close-mock serve
+
+bench: $(STAMP) $(SPECTRAL) ## Measure mock, suite, client, generation against peers; writes BENCHMARKS.md
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get install -y -qq wrk; fi; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the venv, npm tools and caches
 	rm -rf $(VENV) $(NODE_TOOLS)/node_modules .mypy_cache .ruff_cache .hypothesis .schemathesis dist build

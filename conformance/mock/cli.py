@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from conformance.mock import scenario as scenarios
 from conformance.mock.app import CONTROLS, ENDPOINT
@@ -55,8 +56,6 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
         raise UsageError("--workers must be at least 1")
     if args.workers > 1 and args.state is None:
         raise UsageError("several workers must share state: add --state FILE")
-    if args.workers > 1 and args.port == 0:
-        raise UsageError("several workers need a fixed --port")
     try:
         return scenarios.load(args.scenario)
     except scenarios.ScenarioError as error:
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         scenario = check(args)
-        sock = None if args.workers > 1 else listen(args.host, args.port)
+        sock = listen(args.host, args.port)
     except UsageError as error:
         print(f"close-mock: {error}", file=sys.stderr)
         return 2
@@ -88,23 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     print("close-mock: accepts " + "; ".join(scenario.credential_names()))
     if not args.no_controls:
         print(f"close-mock: test controls under {CONTROLS} (GET rentals, GET accounts, POST reset)")
-    app = "conformance.mock.app:from_environment"
-    port = sock.getsockname()[1] if sock else args.port
-    print(f"close-mock: listening on http://{args.host}:{port}/api/v1 (POST {ENDPOINT})", flush=True)
+    port = sock.getsockname()[1]
+    workers = f" with {args.workers} workers" if args.workers > 1 else ""
+    print(f"close-mock: listening on http://{args.host}:{port}/api/v1 (POST {ENDPOINT}){workers}", flush=True)
+    config = uvicorn.Config(
+        "conformance.mock.app:from_environment",
+        factory=True,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
-        if sock is None:
-            uvicorn.run(
-                app,
-                host=args.host,
-                port=port,
-                workers=args.workers,
-                factory=True,
-                log_level=args.log_level,
-                access_log=False,
-            )
+        if args.workers > 1:
+            # Workers share our socket, which has TCP_NODELAY (see `listen`); uvicorn's own would not.
+            Multiprocess(config, sockets=[sock]).run()
         else:
-            config = uvicorn.Config(app, factory=True, log_level=args.log_level, access_log=False)
-            uvicorn.Server(config).run(sockets=[sock])
+            server.run(sockets=[sock])
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the mock, the suite, the client and generation against their peers (`make bench`)."""

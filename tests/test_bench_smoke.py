@@ -1,0 +1,43 @@
+"""`make bench` cannot rot: its harness runs end to end in a tiny smoke version (figures ignored)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_bench_harness_runs_and_writes_both_reports(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--output", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = json.loads((tmp_path / "bench" / "results.json").read_text())
+    servers = {row["server"] for row in results["servers"]}
+    assert {
+        "close-mock (memory)",
+        "close-mock (--state SQLite)",
+        "close-mock (2 workers, shared --state)",
+        "bare ASGI app (uvicorn)",
+    } <= servers
+    assert all(row["requests"]["median"] > 0 for row in results["servers"])
+    rentals = [row for row in results["servers"] if row["case"] == "rental" and row["server"].startswith("close-mock")]
+    assert all(row["non_2xx"]["median"] == 0 for row in rentals)
+    failures = [row for row in results["servers"] if row["case"] == "validation failure"]
+    assert all(
+        row["non_2xx"]["median"] == row["requests"]["median"]
+        for row in failures
+        if row["server"].startswith("close-mock")
+    )
+    assert results["client"]["sync"]["ratio"] > 0
+    assert results["suite"]["schemathesis run (same contract, budget, mock)"]["cases"]["median"] > 0
+    text = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "## Targets" in text
+    assert "## Client" in text

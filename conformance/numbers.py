@@ -7,7 +7,7 @@ that a rented number is of the requested kind), so the two cannot disagree.
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneNumberType, phonenumberutil
 
 # Which phonenumbers kinds count as each Close carrier type. NANP numbers (US, CA, ...) do
 # not say whether they are mobile, so FIXED_LINE_OR_MOBILE counts as local and as mobile.
@@ -34,6 +34,20 @@ EXAMPLE_KIND = {
     "tollfree": PhoneNumberType.TOLL_FREE,
     "national": PhoneNumberType.UAN,
 }
+
+
+def kind_in_country(national_number: str, country: str) -> int:
+    """The phonenumbers kind of a national number in one country (UNKNOWN when invalid there).
+
+    One pass over the country's metadata, where `is_valid_number_for_region` plus
+    `number_type` make two and, for shared calling codes such as +1, first search which
+    country the number belongs to. Uses phonenumbers' internal `_number_type_helper` (the
+    version is pinned; tests/mock/test_inventory.py checks it agrees with the public API).
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    if metadata is None:
+        return PhoneNumberType.UNKNOWN
+    return int(phonenumberutil._number_type_helper(national_number, metadata))  # noqa: SLF001
 
 
 def kind_matches(number: phonenumbers.PhoneNumber, carrier_type: str) -> bool:

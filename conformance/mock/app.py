@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +87,7 @@ class MockApp:
                 return refusal(405, f"Use {' or '.join(allowed)}.", headers=(("allow", ", ".join(allowed)),)).reply
             return refusal(404, "Controls: GET /__mock__/rentals, GET /__mock__/accounts, POST /__mock__/reset.").reply
         if name == "rentals":
-            rentals = [asdict(rental) for rental in self.store.rentals()]
+            rentals = [rental.as_json() for rental in self.store.rentals()]
             return Reply(200, {"count": len(rentals), "rentals": rentals})
         if name == "accounts":
             return Reply(200, self.store.audit(self.scenario))

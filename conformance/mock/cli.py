@@ -15,6 +15,7 @@ from uvicorn.supervisors import Multiprocess
 
 from conformance.mock import scenario as scenarios
 from conformance.mock.app import CONTROLS, ENDPOINT
+from conformance.mock.store import SqliteStore, StateError
 
 LOOPBACK_NAMES = {"localhost"}
 
@@ -56,6 +57,11 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
         raise UsageError("--workers must be at least 1")
     if args.workers > 1 and args.state is None:
         raise UsageError("several workers must share state: add --state FILE")
+    if args.state is not None:
+        try:
+            SqliteStore(args.state).close()  # open it once here so a bad file is a usage error
+        except StateError as error:
+            raise UsageError(str(error)) from None
     try:
         return scenarios.load(args.scenario)
     except scenarios.ScenarioError as error:

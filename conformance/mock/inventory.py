@@ -29,6 +29,7 @@ class Candidate(NamedTuple):
 
     e164: str
     next_position: int
+    parsed: phonenumbers.PhoneNumber
 
 
 def effective_prefix(block: Block, requested: str) -> str | None:
@@ -50,15 +51,16 @@ def next_number(block: Block, prefix: str, position: int) -> Candidate | None:
     width = block.length - len(prefix)
     size = capacity(block, prefix)
     calling_code = phonenumbers.country_code_for_region(block.country)
+    kinds = numbers.KINDS_BY_CARRIER_TYPE[block.carrier_type]
     for k in range(position, min(position + MAX_PROBES, size)):
         suffix = (k * MULTIPLIER + OFFSET) % size
         national = prefix + str(suffix).zfill(width) if width > 0 else prefix
-        parsed = phonenumbers.PhoneNumber(country_code=calling_code, national_number=int(national))
         if national.startswith("0"):
             # A leading zero is a trunk prefix, never part of a national significant number.
             continue
-        if numbers.is_valid_for_country(parsed, block.country) and numbers.kind_matches(parsed, block.carrier_type):
-            return Candidate(numbers.e164(parsed), k + 1)
+        if numbers.kind_in_country(national, block.country) in kinds:
+            parsed = phonenumbers.PhoneNumber(country_code=calling_code, national_number=int(national))
+            return Candidate(f"+{calling_code}{national}", k + 1, parsed)
     return None
 
 

@@ -197,7 +197,9 @@ def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
         value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
-        json.dumps(value, ensure_ascii=False).encode("utf-8")  # unpaired surrogates fail here
+        if "\\u" in text:
+            # Only a \u escape can smuggle in an unpaired surrogate; encoding then fails.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError, UnicodeError) as error:
         reason = (
             str(error).splitlines()[0][:MAX_MESSAGE] if not isinstance(error, RecursionError) else "nested too deeply"
@@ -276,7 +278,7 @@ class Pipeline:
         offers = rules.plan(self.scenario, user, order)
         outcome = self.store.rent(user.organization, offers, rules.rental_factory(user, order))
         if isinstance(outcome, Rented):
-            return Reply(201, outcome.rental.resource)
+            return Reply(201, outcome.rental.resource, payload=outcome.rental.encoded)
         if isinstance(outcome, OverBudget):
             raise refusal(400, outcome.reason, status="billing-error")
         raise refusal(404, f"No number is left for a {rules.describe(order)}.")

@@ -16,9 +16,12 @@ class Reply:
     status: int
     body: Any
     headers: tuple[tuple[str, str], ...] = field(default=())
+    payload: bytes | None = None  # the body already serialized, when the caller has it
 
     def encode(self) -> bytes:
         """Serialize the body; ASCII-only, so no input can make encoding fail."""
+        if self.payload is not None:
+            return self.payload
         return json.dumps(self.body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 

@@ -6,12 +6,11 @@ Pure functions of the scenario and the request; the store then rents atomically.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import phonenumbers
 
 from conformance import numbers
 from conformance.mock import inventory
@@ -19,6 +18,7 @@ from conformance.mock.replies import refusal
 from conformance.mock.store import Offer, Rental
 
 if TYPE_CHECKING:
+    from conformance.mock.inventory import Candidate
     from conformance.mock.scenario import Block, Scenario, User
 
 ALPHABET = string.ascii_letters + string.digits
@@ -105,7 +105,13 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
 
 
 def _new_id(kind: str) -> str:
-    return kind + "_" + "".join(secrets.choice(ALPHABET) for _ in range(22))
+    """`kind_` and 22 random base62 characters (131 bits), like Close's ids."""
+    value = int.from_bytes(secrets.token_bytes(17))
+    characters = []
+    for _ in range(22):
+        value, digit = divmod(value, 62)
+        characters.append(ALPHABET[digit])
+    return kind + "_" + "".join(characters)
 
 
 def _next_month(moment: dt.datetime) -> dt.datetime:
@@ -116,9 +122,10 @@ def _next_month(moment: dt.datetime) -> dt.datetime:
 def rental_factory(user: User, order: Order) -> Any:
     """Return a function that builds the Rental of a number in a block for this order."""
 
-    def make(block: Block, e164: str) -> Rental:
-        parsed = phonenumbers.parse(e164, None)
+    def make(block: Block, candidate: Candidate) -> Rental:
+        parsed, e164 = candidate.parsed, candidate.e164
         now = dt.datetime.now(dt.UTC)
+        created = now.isoformat()
         group = order.sharing == "group"
         resource: dict[str, Any] = {
             "id": _new_id("phon"),
@@ -140,8 +147,8 @@ def rental_factory(user: User, order: Order) -> Any:
             "bundle_id": order.bundle_id,
             "last_billed_price": block.price_cents / 100,
             "next_billing_on": _next_month(now).isoformat(),
-            "date_created": now.isoformat(),
-            "date_updated": now.isoformat(),
+            "date_created": created,
+            "date_updated": created,
             "supports_sms_to_countries": [block.country] if block.sms else [],
             "supports_mms_to_countries": [block.country] if block.mms else [],
             "forward_to": None,
@@ -163,6 +170,7 @@ def rental_factory(user: User, order: Order) -> Any:
             user_id=resource["user_id"],
             price_cents=block.price_cents,
             resource=resource,
+            encoded=json.dumps(resource, separators=(",", ":")).encode("ascii"),
         )
 
     return make

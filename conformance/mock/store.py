@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
+    from conformance.mock.inventory import Candidate
     from conformance.mock.scenario import Block, Organization, Scenario
 
 
@@ -44,6 +45,14 @@ class Rental:
     user_id: str | None
     price_cents: int
     resource: dict[str, Any]
+    encoded: bytes = b""  # the resource as sent (JSON), kept so it is serialized once
+
+    def as_json(self) -> dict[str, Any]:
+        """The rental as the test controls show it."""
+        return {
+            "id": self.id, "number": self.number, "block_id": self.block_id, "organization_id": self.organization_id,
+            "user_id": self.user_id, "price_cents": self.price_cents, "resource": self.resource,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class Ledger(ABC):
 
 
 def rent_in(
-    ledger: Ledger, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]
+    ledger: Ledger, organization: Organization, offers: list[Offer], make: Callable[[Block, Candidate], Rental]
 ) -> Outcome:
     """Rent the first number the offers allow, charging the organization; all inside one transaction."""
     if organization.recharge_fails:
@@ -113,7 +122,7 @@ def rent_in(
         while (candidate := inventory.next_number(block, offer.prefix, position)) is not None:
             position = candidate.next_position
             if not ledger.taken(candidate.e164):
-                rental = make(block, candidate.e164)
+                rental = make(block, candidate)
                 ledger.record(rental, offer.prefix, position)
                 return Rented(rental)
     return SoldOut()
@@ -123,7 +132,9 @@ class Store(ABC):
     """Where rentals live; see the module docstring."""
 
     @abstractmethod
-    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:
+    def rent(
+        self, organization: Organization, offers: list[Offer], make: Callable[[Block, Candidate], Rental]
+    ) -> Outcome:
         """Atomically rent one number for the organization, or say why not."""
 
     @abstractmethod
@@ -221,7 +232,9 @@ class MemoryStore(Store):
         self.used: dict[str, int] = {}
         self.spent: dict[str, int] = {}
 
-    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:
+    def rent(
+        self, organization: Organization, offers: list[Offer], make: Callable[[Block, Candidate], Rental]
+    ) -> Outcome:
         """Rent under the process lock."""
         with self.lock:
             return rent_in(_MemoryLedger(self), organization, offers, make)
@@ -235,67 +248,89 @@ class MemoryStore(Store):
             return dict(self.spent), dict(self.used)
 
 
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rentals (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
     number TEXT NOT NULL UNIQUE,
     block_id TEXT NOT NULL,
     organization_id TEXT NOT NULL,
     user_id TEXT,
     price_cents INTEGER NOT NULL,
-    resource TEXT NOT NULL
+    resource BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS positions (
-    block_id TEXT NOT NULL, prefix TEXT NOT NULL, next_position INTEGER NOT NULL,
-    PRIMARY KEY (block_id, prefix)
-);
-CREATE TABLE IF NOT EXISTS usage (block_id TEXT PRIMARY KEY, rented INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS spending (organization_id TEXT PRIMARY KEY, spent_cents INTEGER NOT NULL);
+-- The running totals, one row each: 'spent <org>', 'used <block>', 'position <block> <prefix>'.
+-- One small table, so a rental rewrites one page of it, not three.
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
-class _SqliteLedger(Ledger):
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+class StateError(ValueError):
+    """A --state file that cannot be used; the message says why."""
 
-    def _scalar(self, sql: str, *args: object) -> int:
-        row = self.db.execute(sql, args).fetchone()
-        return int(row[0]) if row else 0
+
+@dataclass
+class _Counters:
+    """The running totals, cached by a SQLite store between its own transactions."""
+
+    spent: dict[str, int]
+    used: dict[str, int]
+    positions: dict[tuple[str, str], int]
+
+
+class _SqliteLedger(Ledger):
+    """Reads the totals from the cache (valid inside the write lock), writes through to SQLite."""
+
+    def __init__(self, db: sqlite3.Connection, counters: _Counters) -> None:
+        self.db = db
+        self.counters = counters
 
     def spent(self, organization_id: str) -> int:
-        return self._scalar("SELECT spent_cents FROM spending WHERE organization_id = ?", organization_id)
+        return self.counters.spent.get(organization_id, 0)
 
     def used(self, block_id: str) -> int:
-        return self._scalar("SELECT rented FROM usage WHERE block_id = ?", block_id)
+        return self.counters.used.get(block_id, 0)
 
     def position(self, block_id: str, prefix: str) -> int:
-        return self._scalar("SELECT next_position FROM positions WHERE block_id = ? AND prefix = ?", block_id, prefix)
+        return self.counters.positions.get((block_id, prefix), 0)
 
     def taken(self, number: str) -> bool:
         return self.db.execute("SELECT 1 FROM rentals WHERE number = ?", (number,)).fetchone() is not None
 
     def record(self, rental: Rental, prefix: str, next_position: int) -> None:
-        db = self.db
+        db, counters = self.db, self.counters
         db.execute(
             "INSERT INTO rentals (id, number, block_id, organization_id, user_id, price_cents, resource)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (rental.id, rental.number, rental.block_id, rental.organization_id, rental.user_id,
-             rental.price_cents, json.dumps(rental.resource)),
+             rental.price_cents, rental.encoded or json.dumps(rental.resource).encode()),
         )  # fmt: skip
-        db.execute(
-            "INSERT INTO positions VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET next_position = excluded.next_position",
-            (rental.block_id, prefix, next_position),
+        counters.positions[(rental.block_id, prefix)] = next_position
+        counters.used[rental.block_id] = counters.used.get(rental.block_id, 0) + 1
+        counters.spent[rental.organization_id] = counters.spent.get(rental.organization_id, 0) + rental.price_cents
+        db.executemany(
+            "INSERT INTO counters VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+            [
+                (f"position {rental.block_id} {prefix}", next_position),
+                (f"used {rental.block_id}", counters.used[rental.block_id]),
+                (f"spent {rental.organization_id}", counters.spent[rental.organization_id]),
+            ],
         )
-        db.execute(
-            "INSERT INTO usage VALUES (?, 1) ON CONFLICT DO UPDATE SET rented = rented + 1",
-            (rental.block_id,),
-        )
-        db.execute(
-            "INSERT INTO spending VALUES (?, ?)"
-            " ON CONFLICT DO UPDATE SET spent_cents = spent_cents + excluded.spent_cents",
-            (rental.organization_id, rental.price_cents),
-        )
+
+
+def _read_counters(db: sqlite3.Connection) -> _Counters:
+    counters = _Counters(spent={}, used={}, positions={})
+    for name, value in db.execute("SELECT name, value FROM counters"):
+        kind, _, key = name.partition(" ")
+        if kind == "spent":
+            counters.spent[key] = value
+        elif kind == "used":
+            counters.used[key] = value
+        else:
+            block, _, prefix = key.partition(" ")
+            counters.positions[(block, prefix)] = value
+    return counters
 
 
 class SqliteStore(Store):
@@ -304,14 +339,26 @@ class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.Lock()
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode loses nothing when the process dies (only on power loss).
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        with self._transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                self.db.execute(statement)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode loses nothing when the process dies (only on power loss).
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            self._cache: _Counters | None = None
+            self._cache_version = -1
+            with self._transaction() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                if tables and version != SCHEMA_VERSION:
+                    raise StateError(
+                        f"{path} holds another program's data or another version's (user_version {version})"
+                    )
+                for statement in filter(str.strip, SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as error:
+            raise StateError(f"cannot use {path} as the state file: {error}") from None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -321,13 +368,24 @@ class SqliteStore(Store):
                 yield self.db
             except BaseException:
                 self.db.execute("ROLLBACK")
+                self._cache = None  # it may hold changes that were rolled back
                 raise
             self.db.execute("COMMIT")
 
-    def rent(self, organization: Organization, offers: list[Offer], make: Callable[[Block, str], Rental]) -> Outcome:
+    def rent(
+        self, organization: Organization, offers: list[Offer], make: Callable[[Block, Candidate], Rental]
+    ) -> Outcome:
         """Rent in one IMMEDIATE transaction: other workers wait, nothing is half-written."""
         with self._transaction() as db:
-            return rent_in(_SqliteLedger(db), organization, offers, make)
+            return rent_in(_SqliteLedger(db, self._counters(db)), organization, offers, make)
+
+    def _counters(self, db: sqlite3.Connection) -> _Counters:
+        """The totals; re-read only when another connection (worker) committed since we last looked."""
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if self._cache is None or version != self._cache_version:
+            self._cache = _read_counters(db)
+            self._cache_version = version
+        return self._cache
 
     def rentals(self) -> list[Rental]:  # noqa: D102
         with self.lock:
@@ -344,14 +402,14 @@ class SqliteStore(Store):
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:
-            spent = dict(self.db.execute("SELECT organization_id, spent_cents FROM spending").fetchall())
-            used = dict(self.db.execute("SELECT block_id, rented FROM usage").fetchall())
-        return spent, used
+            counters = _read_counters(self.db)
+        return counters.spent, counters.used
 
     def reset(self) -> None:  # noqa: D102
         with self._transaction() as db:
-            for table in ("rentals", "positions", "usage", "spending"):
+            for table in ("rentals", "counters"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._cache = None
 
     def close(self) -> None:  # noqa: D102
         with self.lock:

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 
 class EmbeddedMock:
-    """Serve an ASGI app (the mock, or a test double) on 127.0.0.1:<free port> within a `with` block."""
+    """Serve an ASGI app (the mock, or a test double) on a free loopback port within a `with` block."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
         self.app = app
-        self.sock = listen("127.0.0.1", 0)
+        self.host = host
+        self.sock = listen(host, 0)
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
@@ -28,7 +29,7 @@ class EmbeddedMock:
     @property
     def origin(self) -> str:
         """The origin the mock listens on."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def __enter__(self) -> Self:
         self.thread.start()

@@ -77,3 +77,14 @@ def test_only_loopback_addresses_count_as_loopback() -> None:
     assert is_loopback("localhost")
     assert not is_loopback("0.0.0.0")  # noqa: S104 - the value under test
     assert not is_loopback("192.0.2.10")
+
+
+def test_a_state_file_that_is_not_ours_is_a_clear_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "notes.txt"
+    state.write_text("these are my notes, not a database\n" * 100)
+    assert main(["serve", "--state", str(state)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use" in err
+    assert "Traceback" not in err

@@ -21,7 +21,7 @@ class RawAnswer:
 
 
 def send(
-    port: int, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes, timeout: float = 10
+    port: int, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes, *, timeout: float = 10
 ) -> RawAnswer:
     """Send one request on a fresh connection and read the whole answer."""
     head = [f"{method} {path} HTTP/1.1".encode(), b"Host: 127.0.0.1", b"Connection: close"]

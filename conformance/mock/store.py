@@ -193,6 +193,29 @@ class Store(ABC):
         }
 
 
+RentalRow = tuple[str, str, str, str, str | None, int, bytes]
+
+
+def _row(rental: Rental) -> RentalRow:
+    encoded = rental.encoded or json.dumps(rental.resource).encode()
+    return (
+        rental.id,
+        rental.number,
+        rental.block_id,
+        rental.organization_id,
+        rental.user_id,
+        rental.price_cents,
+        encoded,
+    )
+
+
+def _from_row(row: RentalRow) -> Rental:
+    return Rental(
+        id=row[0], number=row[1], block_id=row[2], organization_id=row[3], user_id=row[4],
+        price_cents=row[5], resource=json.loads(row[6]), encoded=row[6],
+    )  # fmt: skip
+
+
 class _MemoryLedger(Ledger):
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -213,7 +236,7 @@ class _MemoryLedger(Ledger):
         store = self.store
         store.positions[(rental.block_id, prefix)] = next_position
         store.numbers.add(rental.number)
-        store.log.append(rental)
+        store.log.append(_row(rental))
         store.used[rental.block_id] = store.used.get(rental.block_id, 0) + 1
         store.spent[rental.organization_id] = store.spent.get(rental.organization_id, 0) + rental.price_cents
 
@@ -226,7 +249,9 @@ class MemoryStore(Store):
         self.reset()
 
     def reset(self) -> None:  # noqa: D102
-        self.log: list[Rental] = []
+        # Rows of strings, ints and bytes rather than Rental objects holding dicts: the garbage
+        # collector does not track them, so a million rentals add no GC pauses (p99 was 350 ms).
+        self.log: list[RentalRow] = []
         self.numbers: set[str] = set()
         self.positions: dict[tuple[str, str], int] = {}
         self.used: dict[str, int] = {}
@@ -241,7 +266,8 @@ class MemoryStore(Store):
 
     def rentals(self) -> list[Rental]:  # noqa: D102
         with self.lock:
-            return list(self.log)
+            rows = list(self.log)
+        return [_from_row(row) for row in rows]
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:
@@ -392,13 +418,7 @@ class SqliteStore(Store):
             rows = self.db.execute(
                 "SELECT id, number, block_id, organization_id, user_id, price_cents, resource FROM rentals ORDER BY seq"
             ).fetchall()
-        return [
-            Rental(
-                id=row[0], number=row[1], block_id=row[2], organization_id=row[3], user_id=row[4],
-                price_cents=row[5], resource=json.loads(row[6]),
-            )
-            for row in rows
-        ]  # fmt: skip
+        return [_from_row(row) for row in rows]
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:

@@ -147,7 +147,8 @@ FAULTS = [
 ]
 
 
-async def _read(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    """The whole request body of an ASGI request."""
     chunks = []
     while True:
         message = await receive()
@@ -183,7 +184,7 @@ class FaultyServer:
     ) -> None:
         if scope["type"] != "http":
             return
-        raw = await _read(receive)
+        raw = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body, raw, headers = self._rewrite_request(raw, headers)
         headers["content-length"] = str(len(raw))

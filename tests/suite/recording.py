@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import contract
+from tests.suite.faulty import read_body
 
 
 @dataclass
@@ -35,14 +36,9 @@ class RecordingServer:
     ) -> None:
         if scope["type"] != "http":
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        self.requests.append(Recorded(scope["method"], scope["path"], headers.get("authorization"), b"".join(chunks)))
+        self.requests.append(Recorded(scope["method"], scope["path"], headers.get("authorization"), body))
         example = copy.deepcopy(contract.load()["components"]["examples"]["RentedPhoneNumber"]["value"])
         example["id"] = f"phon_recorded{len(self.requests)}"
         payload = json.dumps(example).encode()

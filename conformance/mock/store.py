@@ -12,6 +12,7 @@ import contextlib
 import json
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -275,6 +276,7 @@ class MemoryStore(Store):
 
 
 SCHEMA_VERSION = 1
+LOCK_WAIT_SECONDS = 30.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rentals (
     seq INTEGER PRIMARY KEY,
@@ -370,7 +372,9 @@ class SqliteStore(Store):
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode loses nothing when the process dies (only on power loss).
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA busy_timeout=30000")
+            # No busy handler: SQLite's sleeps 1 ms, then up to 100 ms, while another worker holds
+            # the write lock for ~50 µs. `_begin` retries itself, starting at 50 µs.
+            self.db.execute("PRAGMA busy_timeout=0")
             self._cache: _Counters | None = None
             self._cache_version = -1
             with self._transaction() as db:
@@ -386,10 +390,25 @@ class SqliteStore(Store):
         except sqlite3.DatabaseError as error:
             raise StateError(f"cannot use {path} as the state file: {error}") from None
 
+    def _begin(self) -> None:
+        """Take the write lock, waiting (briefly, then longer, up to 30 s) while another worker holds it."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        pause = 0.00005
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+            else:
+                return
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 yield self.db
             except BaseException:

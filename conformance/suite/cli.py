@@ -58,7 +58,9 @@ def parser() -> argparse.ArgumentParser:
         help=f"random seed; runs are reproducible (default {DEFAULT_SEED})",
     )
     cli.add_argument("--junit-xml", type=Path, metavar="PATH", help="write JUnit XML here")
-    cli.add_argument("--report-dir", type=Path, metavar="DIR", help="write summary.txt, report.json and junit.xml here")
+    cli.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="write summary.txt, report.json, junit.xml, exchanges.har here"
+    )
     cli.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     return cli
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from conformance.suite.guard import CASE_HEADER
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 MAX_SHOWN_BODY = 600
 MAX_LISTED_RENTALS = 20
+MAX_HAR_BODY = 65_536
 
 
 def curl(exchange: Exchange, origin: str) -> str:
@@ -140,9 +142,60 @@ def record(report: Report) -> dict[str, Any]:
     }
 
 
+def har(report: Report, origin: str) -> dict[str, Any]:
+    """Every exchange of the run as HAR 1.2 (credentials already redacted by the guard)."""
+
+    def text(payload: bytes) -> str:
+        return payload[:MAX_HAR_BODY].decode("utf-8", "replace")
+
+    entries = [
+        {
+            "startedDateTime": "1970-01-01T00:00:00Z",
+            "time": 0,
+            "comment": exchange.blocked or exchange.error or "",
+            "request": {
+                "method": exchange.method,
+                "url": origin + exchange.path,
+                "httpVersion": "HTTP/1.1",
+                "headers": [{"name": k, "value": v} for k, v in exchange.headers],
+                "queryString": [],
+                "cookies": [],
+                "headersSize": -1,
+                "bodySize": len(exchange.body),
+                "postData": {"mimeType": _header(exchange.headers, "content-type"), "text": text(exchange.body)},
+            },
+            "response": {
+                "status": exchange.status or 0,
+                "statusText": "",
+                "httpVersion": "HTTP/1.1",
+                "headers": [{"name": k, "value": v} for k, v in exchange.response_headers],
+                "cookies": [],
+                "content": {
+                    "size": len(exchange.response_body),
+                    "mimeType": _header(exchange.response_headers, "content-type"),
+                    "text": text(exchange.response_body),
+                },
+                "redirectURL": "",
+                "headersSize": -1,
+                "bodySize": len(exchange.response_body),
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": 0, "receive": 0},
+        }
+        for exchange in report.exchanges
+    ]
+    return {"log": {"version": "1.2", "creator": {"name": "close-conformance", "version": "1"}, "entries": entries}}
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in headers if key.lower() == name), "")
+
+
 def write(report: Report, directory: Path, text: str) -> None:
-    """Write summary.txt, report.json and junit.xml into `directory`."""
+    """Write summary.txt, report.json, junit.xml and exchanges.har into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(report.target))
+    (directory / "exchanges.har").write_text(json.dumps(har(report, origin)) + "\n", encoding="utf-8")
     (directory / "summary.txt").write_text(text + "\n", encoding="utf-8")
     (directory / "report.json").write_text(json.dumps(record(report), indent=2) + "\n", encoding="utf-8")
     (directory / "junit.xml").write_bytes(junit(report))

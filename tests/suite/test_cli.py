@@ -22,6 +22,9 @@ def test_the_default_run_tests_the_embedded_mock_and_passes(tmp_path: Path, caps
     assert "(embedded mock)" in out
     assert "fuzzing" in err  # progress went to stderr
     record = json.loads((tmp_path / "report.json").read_text())
+    har = json.loads((tmp_path / "exchanges.har").read_text())
+    assert len(har["log"]["entries"]) == record["requests_sent"]  # nothing was held back against the mock
+    assert har["log"]["entries"][1]["request"]["url"].startswith("http://127.0.0.1:")
     assert record["conformant"] is True
     assert record["business_reached"] > 50
     assert record["accounting"]["consistent"] is True

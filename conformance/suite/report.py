@@ -59,11 +59,13 @@ def summary(report: Report, origin: str) -> str:
     lines += [f"  {name:<52}{cases:>7}{failed:>10}" for name, (cases, failed) in report.tallies.items()]
     sent = [e for e in report.exchanges if e.sent]
     held = [e for e in report.exchanges if e.blocked]
+    unsendable = [e for e in report.exchanges if e.error]
     lines += [
         "",
         f"Requests: {len(sent)} sent ({report.engine.cases} generated cases over "
         + ", ".join(f"{phase} {count}" for phase, count in report.engine.by_phase.items())
-        + f"), {len(held)} held back by the guard",
+        + f"), {len(held)} held back by the guard, {len(unsendable)} not sendable over HTTP"
+        + (f" (e.g. {(unsendable[0].error or '')[:80]})" if unsendable else ""),
         f"Authenticated requests answered by the business rules: {report.business_reached()}",
     ]
     rentals = report.rentals
@@ -137,6 +139,8 @@ def record(report: Report) -> dict[str, Any]:
         "unknown_statuses": report.observations.unknown_statuses,
         "not_checked": report.not_checked,
         "requests_sent": sum(1 for e in report.exchanges if e.sent),
+        "requests_held_back": sum(1 for e in report.exchanges if e.blocked),
+        "requests_not_sendable": sum(1 for e in report.exchanges if e.error),
         "business_reached": report.business_reached(),
         "accounting": report.accounting,
     }

@@ -534,8 +534,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "Prism answers every valid request with the contract's fixed example (no state, no business rules);",
         "the bare ASGI app returns a fixed body and is the ceiling of uvicorn + Python. close-mock validates",
-        "against the contract, applies the",
-        "business rules, allocates a unique number with `phonenumbers` and records the rental.",
+        "against the contract, applies the business rules, allocates a unique number with `phonenumbers`",
+        "and records the rental.",
         "",
     ]
     out += ["## Conformance suite", "", "| run | wall s (spread) | cases | cases/s |", "|---|---|---|---|"]

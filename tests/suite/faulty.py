@@ -147,6 +147,11 @@ FAULTS = [
 ]
 
 
+def request_headers(scope: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, names in lower case (the last of a repeated header wins)."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
 async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
     """The whole request body of an ASGI request."""
     chunks = []
@@ -185,7 +190,7 @@ class FaultyServer:
         if scope["type"] != "http":
             return
         raw = await read_body(receive)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = request_headers(scope)
         body, raw, headers = self._rewrite_request(raw, headers)
         headers["content-length"] = str(len(raw))
         inner_scope = {**scope, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}

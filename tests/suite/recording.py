@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import contract
-from tests.suite.faulty import read_body
+from tests.suite.faulty import read_body, request_headers
 
 
 @dataclass
@@ -37,7 +37,7 @@ class RecordingServer:
         if scope["type"] != "http":
             return
         body = await read_body(receive)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = request_headers(scope)
         self.requests.append(Recorded(scope["method"], scope["path"], headers.get("authorization"), body))
         example = copy.deepcopy(contract.load()["components"]["examples"]["RentedPhoneNumber"]["value"])
         example["id"] = f"phon_recorded{len(self.requests)}"

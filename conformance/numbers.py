@@ -80,8 +80,3 @@ def is_valid_for_country(number: phonenumbers.PhoneNumber, country: str) -> bool
 def international_format(number: phonenumbers.PhoneNumber) -> str:
     """Format for people, e.g. `+1 650-200-1234`."""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def e164(number: phonenumbers.PhoneNumber) -> str:
-    """Format as E.164, e.g. `+16502001234`."""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

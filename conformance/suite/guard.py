@@ -16,6 +16,7 @@ money and secrets:
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import threading
@@ -202,7 +203,7 @@ class Guard:
             scheme=scheme,
             allowed_body=allowed,
         )
-        with self.send_lock if scheme else _NO_LOCK:
+        with self.send_lock if scheme else contextlib.nullcontext():
             exchange.blocked = self._refuse_to_send(scheme, allowed, method)
             if exchange.blocked is None:
                 self._send(exchange, outgoing)
@@ -239,17 +240,6 @@ class Guard:
         """A copy of the ledger."""
         with self.lock:
             return list(self.exchanges)
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
 
 
 def _handler_for(guard: Guard) -> type[BaseHTTPRequestHandler]:

@@ -72,6 +72,8 @@ def options_from(args: argparse.Namespace) -> Options:
     embedded = args.base_url is None
     if not embedded:
         parts = urlsplit(args.base_url)
+        if parts.username or parts.password:
+            raise CannotTest("--base-url must not contain credentials: set CLOSE_API_KEY or CLOSE_BEARER_TOKEN instead")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CannotTest(
                 f"--base-url must be an http(s) URL such as https://api.close.com/api/v1, not {args.base_url!r}"

@@ -61,6 +61,7 @@ def test_an_unreachable_server_is_exit_2_with_one_line(
     ("argv", "env", "message"),
     [
         (["--base-url", "ftp://example.invalid/api/v1"], {"CLOSE_API_KEY": "k" * 10}, "http(s) URL"),
+        (["--base-url", "http://key:@127.0.0.1:9/api/v1"], {}, "must not contain credentials"),
         (["--base-url", "http://127.0.0.1:9/api/v1"], {}, "CLOSE_API_KEY"),
         (["--base-url", "http://127.0.0.1:9/api/v1", "--mode", "full"], {"CLOSE_API_KEY": "k" * 10}, "--max-rentals"),
         (["--mode", "safe", "--max-rentals", "3"], {}, "goes with --mode full"),

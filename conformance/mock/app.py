@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -95,9 +96,20 @@ class MockApp:
         return Reply(200, {"reset": True})
 
 
-def build(scenario_path: Path | None = None, state_path: Path | None = None, *, controls: bool = True) -> MockApp:
-    """Build the app from a scenario file (default: the packaged one) and an optional state file."""
+def build(
+    scenario_path: Path | None = None,
+    state_path: Path | None = None,
+    *,
+    controls: bool = True,
+    rate_limit: int | None = None,
+) -> MockApp:
+    """Build the app from a scenario file (default: the packaged one) and an optional state file.
+
+    `rate_limit` (requests per second and credential) replaces the scenario's own limit.
+    """
     scenario = scenarios.load(scenario_path)
+    if rate_limit is not None:
+        scenario = dataclasses.replace(scenario, rate_limit=scenarios.RateLimit(rate_limit, 1.0))
     store: Store = SqliteStore(state_path) if state_path else MemoryStore()
     return MockApp(scenario, store, controls=controls)
 
@@ -110,4 +122,5 @@ def from_environment() -> MockApp:
         Path(scenario) if scenario else None,
         Path(state) if state else None,
         controls=os.environ.get("CLOSE_MOCK_CONTROLS", "1") == "1",
+        rate_limit=int(os.environ["CLOSE_MOCK_RATE_LIMIT"]) if os.environ.get("CLOSE_MOCK_RATE_LIMIT") else None,
     )

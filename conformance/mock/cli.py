@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--scenario", type=Path, help="scenario YAML file (default: the packaged scenario)")
     serve.add_argument("--state", type=Path, help="keep rentals in this SQLite file (survives restarts)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (more than 1 needs --state)")
+    serve.add_argument(
+        "--rate-limit", type=int, metavar="N", help="answer 429 past N requests per second and credential (per worker)"
+    )
     serve.add_argument("--no-controls", action="store_true", help=f"switch off the test controls under {CONTROLS}")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     return root
@@ -55,6 +58,8 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
     """Check the arguments together and load the scenario, or raise UsageError."""
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.rate_limit is not None and args.rate_limit < 1:
+        raise UsageError("--rate-limit must be at least 1 request per second")
     if args.workers > 1 and args.state is None:
         raise UsageError("several workers must share state: add --state FILE")
     if args.state is not None:
@@ -89,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CLOSE_MOCK_SCENARIO"] = str(args.scenario.resolve()) if args.scenario else ""
     os.environ["CLOSE_MOCK_STATE"] = str(args.state.resolve()) if args.state else ""
     os.environ["CLOSE_MOCK_CONTROLS"] = "0" if args.no_controls else "1"
+    os.environ["CLOSE_MOCK_RATE_LIMIT"] = str(args.rate_limit) if args.rate_limit else ""
     print(f"close-mock: scenario {scenario.name}; state {'in ' + str(args.state) if args.state else 'in memory'}")
     print("close-mock: accepts " + "; ".join(scenario.credential_names()))
     if not args.no_controls:

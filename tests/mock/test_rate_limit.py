@@ -37,3 +37,16 @@ def test_requests_over_the_limit_get_429_with_closes_headers_and_body(tmp_path: 
     assert limited.json()["error"]["rate_reset"] > 0
     assert other_key.status_code == 201
     assert rentals == 4
+
+
+def test_the_rate_limit_can_be_set_on_the_command_line() -> None:
+    from tests.mock.servers import mock_process
+
+    with mock_process("--rate-limit", "2") as (origin, _):
+        statuses = [
+            httpx.post(
+                origin + ENDPOINT, json={"country": "XX", "sharing": "personal"}, auth=("mock_admin_key", "")
+            ).status_code
+            for _ in range(3)
+        ]
+    assert statuses == [404, 404, 429]

@@ -12,7 +12,7 @@ import pytest
 from conformance import contract
 from conformance.mock import build
 from conformance.mock.app import MockApp
-from conformance.suite.embedded import EmbeddedMock
+from conformance.mock.server import MockServer
 
 ENDPOINT = contract.API_PREFIX + contract.OPERATION_PATH
 ADMIN = ("mock_admin_key", "")
@@ -66,9 +66,9 @@ def rent(client: httpx.Client, body: Any, auth: tuple[str, str] | None = ADMIN, 
 
 
 @pytest.fixture
-def served() -> Iterator[EmbeddedMock]:
+def served() -> Iterator[MockServer]:
     """The default mock over real HTTP on 127.0.0.1:<free port>."""
-    with EmbeddedMock(build()) as mock:
+    with MockServer(build()) as mock:
         yield mock
 
 

@@ -2,6 +2,17 @@
 
 from conformance.mock.app import MockApp, build
 from conformance.mock.scenario import Scenario, ScenarioError
-from conformance.mock.store import MemoryStore, SqliteStore, Store
+from conformance.mock.server import MockServer
+from conformance.mock.store import MemoryStore, SqliteStore, StateError, Store
 
-__all__ = ["MemoryStore", "MockApp", "Scenario", "ScenarioError", "SqliteStore", "Store", "build"]
+__all__ = [
+    "MemoryStore",
+    "MockApp",
+    "MockServer",
+    "Scenario",
+    "ScenarioError",
+    "SqliteStore",
+    "StateError",
+    "Store",
+    "build",
+]

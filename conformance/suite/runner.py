@@ -101,9 +101,9 @@ def target(options: Options) -> Iterator[tuple[str, Secrets]]:
         yield options.base_url, options.secrets
         return
     from conformance.mock.app import build
-    from conformance.suite.embedded import EmbeddedMock
+    from conformance.mock.server import MockServer
 
-    with EmbeddedMock(build()) as mock:
+    with MockServer(build()) as mock:
         yield mock.origin + contract.API_PREFIX, Secrets(MOCK_KEY, MOCK_TOKEN, options.auth)
 
 

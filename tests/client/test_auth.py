@@ -12,12 +12,12 @@ from close_phone_numbers_client import DEFAULT_TIMEOUT, AuthenticatedClient, Cli
 from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
 from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest, Sharing
 
-from conformance.suite.embedded import EmbeddedMock
+from conformance.mock.server import MockServer
 
 KEY = "canary_key_5e6f7a8b"
 
 
-def test_from_api_key_sends_basic_with_the_key_and_an_empty_password(served: EmbeddedMock) -> None:
+def test_from_api_key_sends_basic_with_the_key_and_an_empty_password(served: MockServer) -> None:
     seen: list[str] = []
     hooks = {"request": [lambda request: seen.append(request.headers["authorization"])]}
     with AuthenticatedClient.from_api_key(
@@ -31,7 +31,7 @@ def test_from_api_key_sends_basic_with_the_key_and_an_empty_password(served: Emb
 
 
 @pytest.mark.anyio
-async def test_from_oauth_token_sends_bearer_async(served: EmbeddedMock) -> None:
+async def test_from_oauth_token_sends_bearer_async(served: MockServer) -> None:
     async with AuthenticatedClient.from_oauth_token(served.origin + "/api/v1", "mock_oauth_token") as client:
         answer = await request_internal_phone_number.asyncio(
             client=client, body=PhoneNumberRequest(country="US", sharing=Sharing.GROUP)
@@ -49,7 +49,7 @@ def test_clients_have_a_default_timeout_that_can_be_changed() -> None:
     assert Client(base_url="https://close.test").get_httpx_client().timeout == DEFAULT_TIMEOUT
 
 
-def test_the_key_never_shows_in_a_repr_or_log(served: EmbeddedMock, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_key_never_shows_in_a_repr_or_log(served: MockServer, caplog: pytest.LogCaptureFixture) -> None:
     encoded = base64.b64encode(f"{KEY}:".encode()).decode()
     client = AuthenticatedClient.from_api_key(served.origin + "/api/v1", KEY, headers={"X-Trace": "1"})
     with caplog.at_level(logging.DEBUG), client:

@@ -9,7 +9,7 @@ import textwrap
 import venv
 from pathlib import Path
 
-from conformance.suite.embedded import EmbeddedMock
+from conformance.mock.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_the_wheel_installs_in_a_clean_venv_and_rents_from_the_mock(tmp_path: Pa
     script.write_text(CONSUMER)
     from conformance.mock import build as build_mock
 
-    with EmbeddedMock(build_mock()) as mock:
+    with MockServer(build_mock()) as mock:
         result = subprocess.run(
             [str(python), str(script), mock.origin + "/api/v1"],
             capture_output=True, text=True, check=False, cwd=tmp_path,

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from conformance.mock import build
-from conformance.suite.embedded import EmbeddedMock
+from conformance.mock.server import MockServer
 from tests.conftest import ENDPOINT, assert_matches_contract
 
 
@@ -19,7 +19,7 @@ def test_requests_over_the_limit_get_429_with_closes_headers_and_body(tmp_path: 
     scenario.write_text(
         text.replace("rate_limit: null", "rate_limit: {limit: 3, window_seconds: 60}"), encoding="utf-8"
     )
-    with EmbeddedMock(build(scenario)) as mock, httpx.Client(base_url=mock.origin) as client:
+    with MockServer(build(scenario)) as mock, httpx.Client(base_url=mock.origin) as client:
         statuses = [
             client.post(
                 ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("mock_admin_key", "")

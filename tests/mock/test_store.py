@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from conformance.mock import build
+from conformance.mock.server import MockServer
 from conformance.mock.store import MemoryStore, SqliteStore
-from conformance.suite.embedded import EmbeddedMock
 from tests.conftest import ENDPOINT
 from tests.mock.servers import mock_process, scenario_with_budget
 
@@ -37,7 +37,7 @@ def check_exactly(responses: list[httpx.Response], origin: str, rented: int) -> 
 
 
 def test_200_concurrent_rentals_against_a_budget_for_50_rent_exactly_50(tmp_path: Path) -> None:
-    with EmbeddedMock(build(scenario_with_budget(tmp_path, 50))) as mock:
+    with MockServer(build(scenario_with_budget(tmp_path, 50))) as mock:
         check_exactly(asyncio.run(hammer(mock.origin, 200)), mock.origin, 50)
 
 
@@ -72,7 +72,7 @@ def test_both_stores_rent_the_same_numbers_in_the_same_order(tmp_path: Path, sto
 
     store = MemoryStore() if store_kind == "memory" else SqliteStore(tmp_path / "s.sqlite3")
     app = MockApp(scenarios.load(), store)
-    with EmbeddedMock(app) as mock:
+    with MockServer(app) as mock:
         numbers = [
             r.json()["number"]
             for r in [httpx.post(mock.origin + ENDPOINT, json=US, auth=("mock_admin_key", "")) for _ in range(5)]

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from conformance.mock import cli
+from conformance.mock.server import MockServer
 from conformance.suite.cli import main
-from conformance.suite.embedded import EmbeddedMock
 from tests.suite.recording import RecordingServer
 
 
@@ -54,10 +54,10 @@ def test_the_suite_never_sends_credentials_to_another_host(
 ) -> None:
     monkeypatch.setenv("CLOSE_API_KEY", "canary_key_redirect")
     elsewhere = RecordingServer()
-    with EmbeddedMock(elsewhere, host="127.0.0.2") as other:
+    with MockServer(elsewhere, host="127.0.0.2") as other:
         assert httpx.post(other.origin + "/reachable").status_code == 201  # the other host is really there
         elsewhere.requests.clear()
-        with EmbeddedMock(Redirecting(other.origin)) as redirecting:
+        with MockServer(Redirecting(other.origin)) as redirecting:
             code = main(["--base-url", redirecting.origin + "/api/v1", "--quiet", "--examples", "10"])
     out = capsys.readouterr().out
     assert code == 1  # redirects everywhere are violations

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conformance import contract
 from conformance.mock import build
-from conformance.suite.embedded import EmbeddedMock
+from conformance.mock.server import MockServer
 from tests.reliability.rawhttp import RawAnswer, send
 
 ENDPOINT = contract.API_PREFIX + contract.OPERATION_PATH
@@ -25,8 +25,8 @@ SEEN: dict[str, int] = {"requests": 0, "rentals": 0}
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[EmbeddedMock]:
-    with EmbeddedMock(build()) as running:
+def mock() -> Iterator[MockServer]:
+    with MockServer(build()) as running:
         yield running
 
 
@@ -151,21 +151,19 @@ VALID_HEADERS = [(b"Authorization", AUTH), (b"Content-Type", b"application/json"
 
 @settings(HOSTILE, max_examples=300)
 @given(body=bodies)
-def test_any_body_behind_valid_credentials_gets_a_documented_answer(mock: EmbeddedMock, body: bytes) -> None:
+def test_any_body_behind_valid_credentials_gets_a_documented_answer(mock: MockServer, body: bytes) -> None:
     # Valid credentials and content type, so every body reaches the JSON and validation stages.
     check(send(mock.port, "POST", ENDPOINT, VALID_HEADERS, body))
 
 
 @settings(HOSTILE, max_examples=200)
 @given(headers=header_sets(), body=bodies)
-def test_any_headers_get_a_documented_answer(
-    mock: EmbeddedMock, headers: list[tuple[bytes, bytes]], body: bytes
-) -> None:
+def test_any_headers_get_a_documented_answer(mock: MockServer, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     check(send(mock.port, "POST", ENDPOINT, headers, body))
 
 
 @pytest.mark.parametrize("size", [8_000, 60_000])
-def test_huge_headers_do_not_kill_the_server(mock: EmbeddedMock, size: int) -> None:
+def test_huge_headers_do_not_kill_the_server(mock: MockServer, size: int) -> None:
     # Past h11's limit uvicorn itself refuses the request; either way the server must live on.
     try:
         answer = send(
@@ -186,7 +184,7 @@ def test_huge_headers_do_not_kill_the_server(mock: EmbeddedMock, size: int) -> N
     SEEN["rentals"] += 1
 
 
-def test_huge_declared_body_is_refused_without_reading_it(mock: EmbeddedMock) -> None:
+def test_huge_declared_body_is_refused_without_reading_it(mock: MockServer) -> None:
     answer = send(
         mock.port,
         "POST",
@@ -197,7 +195,7 @@ def test_huge_declared_body_is_refused_without_reading_it(mock: EmbeddedMock) ->
     assert answer.status == 413
 
 
-def test_nothing_refused_changed_the_state(mock: EmbeddedMock) -> None:
+def test_nothing_refused_changed_the_state(mock: MockServer) -> None:
     # Runs last in this module: every rental the books hold was acknowledged with a 201.
     audit = httpx.get(mock.origin + "/__mock__/accounts").json()
     assert audit["consistent"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conformance.mock import build
+from conformance.mock.server import MockServer
 from conformance.suite.cli import main
-from conformance.suite.embedded import EmbeddedMock
 from tests.suite.faulty import FAULTS, Fault, FaultyServer
 
 ARGS = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "60"]
@@ -21,7 +21,7 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("credentials")
 @pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
 def test_every_faulty_server_is_caught(fault: Fault, capsys: pytest.CaptureFixture[str]) -> None:
-    with EmbeddedMock(FaultyServer(fault)) as server:
+    with MockServer(FaultyServer(fault)) as server:
         code = main(["--base-url", server.origin + "/api/v1", *ARGS])
     output = capsys.readouterr().out
     assert code == 1, f"{fault.name} was not caught:\n{output}"
@@ -32,7 +32,7 @@ def test_every_faulty_server_is_caught(fault: Fault, capsys: pytest.CaptureFixtu
 
 @pytest.mark.usefixtures("credentials")
 def test_the_faithful_mock_over_a_base_url_is_conformant(capsys: pytest.CaptureFixture[str]) -> None:
-    with EmbeddedMock(build()) as server:
+    with MockServer(build()) as server:
         code = main(["--base-url", server.origin + "/api/v1", *ARGS])
     output = capsys.readouterr().out
     assert code == 0, output
@@ -54,7 +54,7 @@ def test_a_status_value_the_contract_does_not_know_is_a_drift_warning_not_a_fail
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fault = Fault("new status value", "refusal_explains_itself", answer=_new_status)
-    with EmbeddedMock(FaultyServer(fault)) as server:
+    with MockServer(FaultyServer(fault)) as server:
         code = main(["--base-url", server.origin + "/api/v1", *ARGS])
     output = capsys.readouterr().out
     assert code == 0, output

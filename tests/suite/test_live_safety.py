@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conformance import contract
+from conformance.mock.server import MockServer
 from conformance.suite.cli import main
-from conformance.suite.embedded import EmbeddedMock
 from conformance.suite.guard import basic
 from tests.suite.recording import RecordingServer
 
@@ -29,7 +29,7 @@ def recording(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CLOSE_API_KEY", KEY)
     monkeypatch.setenv("CLOSE_BEARER_TOKEN", TOKEN)
     server = RecordingServer()
-    with EmbeddedMock(server) as running:
+    with MockServer(server) as running:
         yield server, running.origin + "/api/v1"
 
 

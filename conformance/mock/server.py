@@ -1,4 +1,14 @@
-"""The embedded target: the mock served over real HTTP on a free loopback port, in a thread."""
+"""The mock served over real HTTP on a free loopback port, in a thread of this process.
+
+For your own tests::
+
+    from conformance.mock import MockServer, build
+
+    with MockServer(build()) as mock:          # build(scenario_path, state_path) for your own data
+        base_url = mock.origin + "/api/v1"     # point your client here; mock_admin_key is accepted
+
+It is also the conformance suite's default target.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +24,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 
-class EmbeddedMock:
+class MockServer:
     """Serve an ASGI app (the mock, or a test double) on a free loopback port within a `with` block."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,7 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
     with target(options) as (base_url, secrets):
         policy = Policy(options.mode, options.max_rentals)
         with Guard(base_url, secrets, policy) as guard:
+            guard.on_exchange = _ticker(guard, progress)
             _preflight(guard)
             observations = checks.Observations()
             checks.activate(checks.ActiveRun(retry=_retrier(guard), observations=observations))
@@ -140,6 +142,19 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
                 report.accounting = _accounting(guard.upstream_origin, report)
     _judge(report)
     return report
+
+
+def _ticker(guard: Guard, progress: Callable[[str], None], every: float = 2.0) -> Callable[[Exchange], None]:
+    """A progress line at most every `every` seconds while requests flow: counts and rentals."""
+    last = [time.monotonic()]
+
+    def tick(_exchange: Exchange) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            progress(f"    ... {len(guard.exchanges)} requests so far, {guard.rentals} rentals")
+
+    return tick
 
 
 def _preflight(guard: Guard) -> None:

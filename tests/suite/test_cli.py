@@ -104,3 +104,15 @@ def test_safe_mode_against_the_embedded_mock_reports_what_it_could_not_check(
     out = capsys.readouterr().out
     assert "Not checked:" in out
     assert "Rentals: 0" in out
+
+
+def test_long_runs_print_progress_with_request_and_rental_counts() -> None:
+    from types import SimpleNamespace
+
+    from conformance.suite.runner import _ticker
+
+    lines: list[str] = []
+    guard = SimpleNamespace(exchanges=[1, 2, 3], rentals=2)
+    tick = _ticker(guard, lines.append, every=0.0)  # type: ignore[arg-type]
+    tick(None)  # type: ignore[arg-type]
+    assert lines == ["    ... 3 requests so far, 2 rentals"]

@@ -120,6 +120,15 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
             checks.activate(checks.ActiveRun(retry=_retrier(guard), observations=observations))
             modes = ["negative"] if options.mode == "safe" else ["positive", "negative"]
             try:
+                # The fixed probes go first: with a small --max-rentals they still prove that both
+                # schemes reach the business logic before generated requests use up the cap.
+                progress("probes: authentication, request validation, business logic")
+                have = {"key"} if secrets.api_key else set()
+                have |= {"token"} if secrets.bearer_token else set()
+                outcome = probes.run(
+                    guard.base_url, have=have, rentals_allowed=options.mode == "full", progress=progress,
+                    exchange_count=lambda: len(guard.exchanges),
+                )  # fmt: skip
                 progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
                 result = engine.run(
                     guard.base_url,
@@ -128,13 +137,6 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
                     modes=modes,
                     progress=progress,
                 )
-                progress("probes: authentication, request validation, business logic")
-                have = {"key"} if secrets.api_key else set()
-                have |= {"token"} if secrets.bearer_token else set()
-                outcome = probes.run(
-                    guard.base_url, have=have, rentals_allowed=options.mode == "full", progress=progress,
-                    exchange_count=lambda: len(guard.exchanges),
-                )  # fmt: skip
             finally:
                 checks.activate(None)
             report = Report(base_url, embedded, options, result, outcome, guard.snapshot(), observations)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.mock import inventory
@@ -217,29 +217,56 @@ def _from_row(row: RentalRow) -> Rental:
     )  # fmt: skip
 
 
-class _MemoryLedger(Ledger):
-    def __init__(self, store: MemoryStore) -> None:
-        self.store = store
+@dataclass
+class Totals:
+    """The running totals both stores keep: cents spent, numbers used, enumeration positions."""
+
+    spent: dict[str, int] = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)
+    positions: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, rental: Rental, prefix: str, next_position: int) -> None:
+        """Count one rental."""
+        self.positions[(rental.block_id, prefix)] = next_position
+        self.used[rental.block_id] = self.used.get(rental.block_id, 0) + 1
+        self.spent[rental.organization_id] = self.spent.get(rental.organization_id, 0) + rental.price_cents
+
+
+class _CountingLedger(Ledger):
+    """Reads the totals from memory; `record` counts the rental and lets the store keep it."""
+
+    def __init__(self, totals: Totals) -> None:
+        self.totals = totals
 
     def spent(self, organization_id: str) -> int:
-        return self.store.spent.get(organization_id, 0)
+        return self.totals.spent.get(organization_id, 0)
 
     def used(self, block_id: str) -> int:
-        return self.store.used.get(block_id, 0)
+        return self.totals.used.get(block_id, 0)
 
     def position(self, block_id: str, prefix: str) -> int:
-        return self.store.positions.get((block_id, prefix), 0)
+        return self.totals.positions.get((block_id, prefix), 0)
+
+    def record(self, rental: Rental, prefix: str, next_position: int) -> None:
+        self.totals.add(rental, prefix, next_position)
+        self.keep(rental, prefix, next_position)
+
+    @abstractmethod
+    def keep(self, rental: Rental, prefix: str, next_position: int) -> None:
+        """Store the rental (the totals are already counted)."""
+
+
+class _MemoryLedger(_CountingLedger):
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store.totals)
+        self.store = store
 
     def taken(self, number: str) -> bool:
         return number in self.store.numbers
 
-    def record(self, rental: Rental, prefix: str, next_position: int) -> None:
-        store = self.store
-        store.positions[(rental.block_id, prefix)] = next_position
-        store.numbers.add(rental.number)
-        store.log.append(_row(rental))
-        store.used[rental.block_id] = store.used.get(rental.block_id, 0) + 1
-        store.spent[rental.organization_id] = store.spent.get(rental.organization_id, 0) + rental.price_cents
+    def keep(self, rental: Rental, _prefix: str, _next_position: int) -> None:
+        self.store.numbers.add(rental.number)
+        self.store.log.append(_row(rental))
 
 
 class MemoryStore(Store):
@@ -254,9 +281,7 @@ class MemoryStore(Store):
         # collector does not track them, so a million rentals add no GC pauses (p99 was 350 ms).
         self.log: list[RentalRow] = []
         self.numbers: set[str] = set()
-        self.positions: dict[tuple[str, str], int] = {}
-        self.used: dict[str, int] = {}
-        self.spent: dict[str, int] = {}
+        self.totals = Totals()
 
     def rent(
         self, organization: Organization, offers: list[Offer], make: Callable[[Block, Candidate], Rental]
@@ -272,7 +297,7 @@ class MemoryStore(Store):
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:
-            return dict(self.spent), dict(self.used)
+            return dict(self.totals.spent), dict(self.totals.used)
 
 
 SCHEMA_VERSION = 1
@@ -298,57 +323,36 @@ class StateError(ValueError):
     """A --state file that cannot be used; the message says why."""
 
 
-@dataclass
-class _Counters:
-    """The running totals, cached by a SQLite store between its own transactions."""
+class _SqliteLedger(_CountingLedger):
+    """Totals from the store's cache (valid inside the write lock); rentals written through to SQLite."""
 
-    spent: dict[str, int]
-    used: dict[str, int]
-    positions: dict[tuple[str, str], int]
-
-
-class _SqliteLedger(Ledger):
-    """Reads the totals from the cache (valid inside the write lock), writes through to SQLite."""
-
-    def __init__(self, db: sqlite3.Connection, counters: _Counters) -> None:
+    def __init__(self, db: sqlite3.Connection, totals: Totals) -> None:
+        super().__init__(totals)
         self.db = db
-        self.counters = counters
-
-    def spent(self, organization_id: str) -> int:
-        return self.counters.spent.get(organization_id, 0)
-
-    def used(self, block_id: str) -> int:
-        return self.counters.used.get(block_id, 0)
-
-    def position(self, block_id: str, prefix: str) -> int:
-        return self.counters.positions.get((block_id, prefix), 0)
 
     def taken(self, number: str) -> bool:
         return self.db.execute("SELECT 1 FROM rentals WHERE number = ?", (number,)).fetchone() is not None
 
-    def record(self, rental: Rental, prefix: str, next_position: int) -> None:
-        db, counters = self.db, self.counters
+    def keep(self, rental: Rental, prefix: str, next_position: int) -> None:
+        db, totals = self.db, self.totals
         db.execute(
             "INSERT INTO rentals (id, number, block_id, organization_id, user_id, price_cents, resource)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (rental.id, rental.number, rental.block_id, rental.organization_id, rental.user_id,
              rental.price_cents, rental.encoded or json.dumps(rental.resource).encode()),
         )  # fmt: skip
-        counters.positions[(rental.block_id, prefix)] = next_position
-        counters.used[rental.block_id] = counters.used.get(rental.block_id, 0) + 1
-        counters.spent[rental.organization_id] = counters.spent.get(rental.organization_id, 0) + rental.price_cents
         db.executemany(
             "INSERT INTO counters VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
             [
                 (f"position {rental.block_id} {prefix}", next_position),
-                (f"used {rental.block_id}", counters.used[rental.block_id]),
-                (f"spent {rental.organization_id}", counters.spent[rental.organization_id]),
+                (f"used {rental.block_id}", totals.used[rental.block_id]),
+                (f"spent {rental.organization_id}", totals.spent[rental.organization_id]),
             ],
         )
 
 
-def _read_counters(db: sqlite3.Connection) -> _Counters:
-    counters = _Counters(spent={}, used={}, positions={})
+def _read_counters(db: sqlite3.Connection) -> Totals:
+    counters = Totals()
     for name, value in db.execute("SELECT name, value FROM counters"):
         kind, _, key = name.partition(" ")
         if kind == "spent":
@@ -375,7 +379,7 @@ class SqliteStore(Store):
             # No busy handler: SQLite's sleeps 1 ms, then up to 100 ms, while another worker holds
             # the write lock for ~50 µs. `_begin` retries itself, starting at 50 µs.
             self.db.execute("PRAGMA busy_timeout=0")
-            self._cache: _Counters | None = None
+            self._cache: Totals | None = None
             self._cache_version = -1
             with self._transaction() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -424,7 +428,7 @@ class SqliteStore(Store):
         with self._transaction() as db:
             return rent_in(_SqliteLedger(db, self._counters(db)), organization, offers, make)
 
-    def _counters(self, db: sqlite3.Connection) -> _Counters:
+    def _counters(self, db: sqlite3.Connection) -> Totals:
         """The totals; re-read only when another connection (worker) committed since we last looked."""
         version = db.execute("PRAGMA data_version").fetchone()[0]
         if self._cache is None or version != self._cache_version:

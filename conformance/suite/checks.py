@@ -8,18 +8,18 @@ for other schemathesis users in the same process.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import schemathesis
 
 from conformance import contract, numbers
 from conformance.suite.guard import GUARD_HEADER
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 KNOWN_STATUSES = frozenset(contract.enum_values("RefusalStatus"))
 BUSINESS_STATUSES = KNOWN_STATUSES - {"error"}
@@ -81,29 +81,50 @@ def _applies(response: Any) -> bool:
     return _active is not None and GUARD_HEADER not in {key.lower() for key in response.headers}
 
 
-def _judging(check: str) -> None:
+_checking: contextvars.ContextVar[str] = contextvars.ContextVar("checking")
+SEMANTIC_NAMES: set[str] = set()
+Check = Callable[[Any, Any, Any], bool | None]
+
+
+def semantic(check: Check) -> Check:
+    """Register a semantic check with schemathesis; while it runs, `_judging()` counts for it."""
+
+    @functools.wraps(check)
+    def run(ctx: Any, response: Any, case: Any) -> bool | None:
+        token = _checking.set(check.__name__)
+        try:
+            return check(ctx, response, case)
+        finally:
+            _checking.reset(token)
+
+    SEMANTIC_NAMES.add(check.__name__)
+    return schemathesis.check(run)
+
+
+def _judging() -> None:
+    """Count the exchange for the running check (others pass by vacuity and are not counted)."""
     if _active is not None:
-        _active.observations.judged(check)
+        _active.observations.judged(_checking.get())
 
 
-def _rental(response: Any, case: Any, check: str | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(request, rented number) for a 201 to a valid request, else None; counts it for `check`."""
+def _rental(response: Any, case: Any, *, count: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(request, rented number) for a 201 to a valid request, else None; counts it unless told not to."""
     if not _applies(response) or response.status_code != 201:
         return None
     request, body = _request(case), _json(response)
     if request is None or not isinstance(body, dict):
         return None
-    if check is not None:
-        _judging(check)
+    if count:
+        _judging()
     return request, body
 
 
-@schemathesis.check
+@semantic
 def invalid_request_never_rents(ctx: Any, response: Any, case: Any) -> bool | None:
     """A body the contract forbids must be refused, never answered with a rental."""
     if not _applies(response) or case.method.upper() != "POST" or not 200 <= response.status_code < 300:
         return None
-    _judging("invalid_request_never_rents")
+    _judging()
     if case.body is not None and _request(case) is None:
         raise AssertionError(
             f"The server answered {response.status_code} (a rental) to a request body the contract forbids; "
@@ -112,10 +133,10 @@ def invalid_request_never_rents(ctx: Any, response: Any, case: Any) -> bool | No
     return None
 
 
-@schemathesis.check
+@semantic
 def rented_number_in_requested_country(ctx: Any, response: Any, case: Any) -> bool | None:
     """`number` is a valid E.164 number of the requested country, and `country` echoes it."""
-    found = _rental(response, case, "rented_number_in_requested_country")
+    found = _rental(response, case)
     if found is None:
         return None
     request, rented = found
@@ -130,17 +151,17 @@ def rented_number_in_requested_country(ctx: Any, response: Any, case: Any) -> bo
     return None
 
 
-@schemathesis.check
+@semantic
 def rented_number_has_requested_prefix(ctx: Any, response: Any, case: Any) -> bool | None:
     """The national number starts with the requested prefix."""
-    found = _rental(response, case, None)  # judged only when a prefix was asked for
+    found = _rental(response, case, count=False)  # judged only when a prefix was asked for
     if found is None:
         return None
     request, rented = found
     prefix = request.get("prefix") or ""
     parsed = numbers.parse_e164(str(rented.get("number", "")))
     if prefix and parsed is not None:
-        _judging("rented_number_has_requested_prefix")
+        _judging()
         national = str(parsed.national_number)
         if not national.startswith(prefix):
             raise AssertionError(
@@ -150,17 +171,17 @@ def rented_number_has_requested_prefix(ctx: Any, response: Any, case: Any) -> bo
     return None
 
 
-@schemathesis.check
+@semantic
 def rented_number_of_requested_carrier_type(ctx: Any, response: Any, case: Any) -> bool | None:
     """`carrier_type` equals the requested one, and the number is of that kind."""
-    found = _rental(response, case, None)  # judged only when a carrier type was asked for
+    found = _rental(response, case, count=False)  # judged only when a carrier type was asked for
     if found is None:
         return None
     request, rented = found
     wanted = request.get("carrier_type")
     if wanted is None:
         return None
-    _judging("rented_number_of_requested_carrier_type")
+    _judging()
     if rented.get("carrier_type") != wanted:
         raise AssertionError(f"Requested carrier_type {wanted!r}, got {rented.get('carrier_type')!r}.")
     parsed = numbers.parse_e164(str(rented.get("number", "")))
@@ -169,10 +190,10 @@ def rented_number_of_requested_carrier_type(ctx: Any, response: Any, case: Any) 
     return None
 
 
-@schemathesis.check
+@semantic
 def rented_number_capabilities(ctx: Any, response: Any, case: Any) -> bool | None:
     """`with_sms: true` gives SMS, `with_mms: true` gives MMS, and MMS implies SMS."""
-    found = _rental(response, case, "rented_number_capabilities")
+    found = _rental(response, case)
     if found is None:
         return None
     request, rented = found
@@ -185,10 +206,10 @@ def rented_number_capabilities(ctx: Any, response: Any, case: Any) -> bool | Non
     return None
 
 
-@schemathesis.check
+@semantic
 def rented_number_ownership(ctx: Any, response: Any, case: Any) -> bool | None:
     """A group number is a group number; a personal number belongs to a user; type is internal."""
-    found = _rental(response, case, "rented_number_ownership")
+    found = _rental(response, case)
     if found is None:
         return None
     request, rented = found
@@ -204,12 +225,12 @@ def rented_number_ownership(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-@schemathesis.check
+@semantic
 def refusal_explains_itself(ctx: Any, response: Any, case: Any) -> bool | None:
     """Every 4xx carries `status`; `error` is there when status is `error`; new statuses are drift."""
     if not _applies(response) or not 400 <= response.status_code < 500 or response.status_code == 429:
         return None
-    _judging("refusal_explains_itself")
+    _judging()
     body = _json(response)
     if not isinstance(body, dict) or "status" not in body:
         raise AssertionError(f"A {response.status_code} refusal must be a JSON object with a `status` field.")
@@ -221,7 +242,7 @@ def refusal_explains_itself(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-@schemathesis.check
+@semantic
 def voice_only_retry_is_not_voice_only(ctx: Any, response: Any, case: Any) -> bool | None:
     """After `has-voice-only`, the same request with `with_sms: false` is not refused as voice-only."""
     if not _applies(response) or _active is None or response.status_code >= 500:
@@ -229,7 +250,7 @@ def voice_only_retry_is_not_voice_only(ctx: Any, response: Any, case: Any) -> bo
     body, request = _json(response), _request(case)
     if not isinstance(body, dict) or body.get("status") != "has-voice-only" or request is None:
         return None
-    _judging("voice_only_retry_is_not_voice_only")
+    _judging()
     if request.get("with_sms") is False:
         raise AssertionError("has-voice-only was answered although with_sms was already false.")
     retry = {**request, "with_sms": False}
@@ -242,16 +263,3 @@ def voice_only_retry_is_not_voice_only(ctx: Any, response: Any, case: Any) -> bo
             f"Retried with with_sms=false as has-voice-only asks, and got has-voice-only again ({status})."
         )
     return None
-
-
-SEMANTIC_CHECKS = [
-    invalid_request_never_rents,
-    rented_number_in_requested_country,
-    rented_number_has_requested_prefix,
-    rented_number_of_requested_carrier_type,
-    rented_number_capabilities,
-    rented_number_ownership,
-    refusal_explains_itself,
-    voice_only_retry_is_not_voice_only,
-]
-SEMANTIC_NAMES = frozenset(check.__name__ for check in SEMANTIC_CHECKS)

@@ -571,9 +571,7 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     out += ["## Generation", "", "| command | seconds (spread) |", "|---|---|"]
     for name, g in results["generation"].items():
-        out.append(
-            f"| make {name} | {g['seconds']['median']:.2f} ({g['seconds']['min']:.2f}-{g['seconds']['max']:.2f}) |"
-        )
+        out.append(f"| make {name} | {_spread(g['seconds'], '.2f')} |")
     notes = results.get("notes")
     if notes:
         out += ["", "## Notes", "", notes]

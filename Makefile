@@ -9,10 +9,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TOOLS := tools/node
 SPECTRAL := $(NODE_TOOLS)/node_modules/.bin/spectral
+OASDIFF := $(NODE_TOOLS)/node_modules/.bin/oasdiff
 CONTRACT := openapi/close-phone-numbers.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help setup lock generate check-generated lint-spec lint format typecheck test test-only conformance mock bench clean
+.PHONY: help setup lock generate check-generated check-breaking changelog lint-spec lint format typecheck test test-only conformance mock bench clean
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
@@ -43,6 +44,12 @@ generate: $(STAMP) ## Regenerate generated_client/ from the contract
 check-generated: $(STAMP) ## Fail if generated_client/ differs from what the contract generates
 	$(BIN)/python scripts/check_generated.py
 
+check-breaking: $(STAMP) $(SPECTRAL) ## Fail on a breaking contract change without a major version, or a stale CHANGELOG.md
+	$(BIN)/python scripts/check_breaking.py
+
+changelog: $(STAMP) $(SPECTRAL) ## Rewrite the generated contract section of CHANGELOG.md (oasdiff)
+	$(BIN)/python scripts/check_breaking.py --write
+
 lint-spec: $(STAMP) $(SPECTRAL) ## Validate the contract (openapi-spec-validator + Spectral with example checks)
 	$(BIN)/openapi-spec-validator $(CONTRACT)
 	$(SPECTRAL) lint --ruleset openapi/.spectral.yaml --fail-severity=warn $(CONTRACT)
@@ -65,7 +72,7 @@ test-only: $(STAMP) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
 	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
-test: lint-spec check-generated lint typecheck test-only ## Everything CI runs: spec gate, drift check, lint, types, tests
+test: lint-spec check-generated check-breaking lint typecheck test-only ## Everything CI runs: spec gate, drift and breaking-change checks, lint, types, tests
 
 conformance: $(STAMP) ## Run the conformance suite against the embedded mock
 	$(BIN)/close-conformance

@@ -293,10 +293,10 @@ def bench_client(settings: Settings, progress: Callable[[str], None]) -> dict[st
     """Per-call time of the generated client vs hand-written httpx + JSON decoding, same server."""
     from close_phone_numbers_client import AuthenticatedClient
     from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number as endpoint
-    from close_phone_numbers_client.models import PhoneNumberRequest, Sharing
+    from close_phone_numbers_client.models import PhoneNumberRequest
 
     calls = 50 if settings.smoke else 2000
-    body = PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL, prefix="650")
+    body = PhoneNumberRequest(country="US", prefix="650")
     raw = body.to_dict()
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"

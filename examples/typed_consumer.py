@@ -16,7 +16,6 @@ from close_phone_numbers_client.models import (
     RateLimited,
     Refusal,
     RefusalStatus,
-    Sharing,
 )
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
 def rent_voice_or_sms(client: AuthenticatedClient, country: str, prefix: str) -> PhoneNumber:
     """Rent a number, accepting one without SMS when that is all there is."""
-    request = PhoneNumberRequest(country=country, sharing=Sharing.PERSONAL, prefix=prefix)
+    request = PhoneNumberRequest(country=country, prefix=prefix)
     try:
         rented = request_internal_phone_number.sync(client=client, body=request)
     except RequestRefused as refused:
@@ -43,7 +42,7 @@ def main(base_url: str, api_key: str) -> int:
     with AuthenticatedClient.from_api_key(base_url, api_key, raise_errors=True, retry=policy) as client:
         numbers = [rent_voice_or_sms(client, "US", "415"), rent_voice_or_sms(client, "GB", "20")]
         detailed: Response[PhoneNumber | RateLimited | Refusal] = request_internal_phone_number.sync_detailed(
-            client=client, body=PhoneNumberRequest(country="XX", sharing=Sharing.PERSONAL)
+            client=client, body=PhoneNumberRequest(country="XX")
         )
     for number in numbers:
         print(number.number, "sms" if number.sms_enabled else "voice only")

@@ -32,13 +32,13 @@ def generator_env() -> dict[str, str]:
     return env
 
 
-def generate(output: Path) -> None:
-    """Write the client package generated from the contract to `output`, replacing it."""
+def generate(output: Path, contract: Path = CONTRACT) -> None:
+    """Write the client package generated from `contract` to `output`, replacing it."""
     generator = Path(sys.executable).parent / "openapi-python-client"
     command = [
         str(generator),
         "generate",
-        "--path", str(CONTRACT),
+        "--path", str(contract),
         "--config", str(CONFIG),
         "--meta", "uv",
         "--output-path", str(output),
@@ -59,8 +59,9 @@ def main() -> None:
     """Command-line entry: `python scripts/generate.py [--output DIR]`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the package")
+    parser.add_argument("--contract", type=Path, default=CONTRACT, help="the contract (default: today's)")
     args = parser.parse_args()
-    generate(args.output.resolve())
+    generate(args.output.resolve(), args.contract.resolve())
     print(f"generated {args.output}")
 
 

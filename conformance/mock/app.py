@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import contract
+from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
 from conformance.mock.pipeline import Pipeline
 from conformance.mock.replies import Reply, refusal
@@ -96,31 +97,47 @@ class MockApp:
         return Reply(200, {"reset": True})
 
 
-def build(
-    scenario_path: Path | None = None,
-    state_path: Path | None = None,
-    *,
-    controls: bool = True,
-    rate_limit: int | None = None,
+def build_app(
+    scenario: Scenario, state_path: Path | None = None, *, controls: bool = True, rate_limit: int | None = None
 ) -> MockApp:
-    """Build the app from a scenario file (default: the packaged one) and an optional state file.
-
-    `rate_limit` (requests per second and credential) replaces the scenario's own limit.
-    """
-    scenario = scenarios.load(scenario_path)
+    """Build the app from a loaded scenario; `rate_limit` replaces the scenario's own limit."""
     if rate_limit is not None:
         scenario = dataclasses.replace(scenario, rate_limit=scenarios.RateLimit(rate_limit, 1.0))
     store: Store = SqliteStore(state_path) if state_path else MemoryStore()
     return MockApp(scenario, store, controls=controls)
 
 
+def build(
+    scenario_path: str | os.PathLike[str] | None = None,
+    state_path: str | os.PathLike[str] | None = None,
+    *,
+    controls: bool = True,
+    rate_limit: int | None = None,
+    generation: str | None = None,
+) -> MockApp:
+    """Build the app from a scenario file (default: the packaged one) and an optional state file.
+
+    `rate_limit` (requests per second and credential) replaces the scenario's own limit;
+    `generation` ("today" or "seed") the endpoint generation it emulates.
+    """
+    scenario = scenarios.load(Path(scenario_path) if scenario_path is not None else None)
+    if generation is not None:
+        if generation not in GENERATIONS:
+            raise scenarios.ScenarioError(f"generation must be one of {', '.join(GENERATIONS)}, not {generation!r}")
+        scenario = dataclasses.replace(scenario, generation=generation)
+    return build_app(
+        scenario, Path(state_path) if state_path is not None else None, controls=controls, rate_limit=rate_limit
+    )
+
+
 def from_environment() -> MockApp:
-    """App factory for uvicorn workers, configured by the CLOSE_MOCK_* variables `serve` sets."""
+    """App factory for uvicorn worker processes, configured by the CLOSE_MOCK_* variables `serve` sets."""
     scenario = os.environ.get("CLOSE_MOCK_SCENARIO")
     state = os.environ.get("CLOSE_MOCK_STATE")
     return build(
-        Path(scenario) if scenario else None,
-        Path(state) if state else None,
+        scenario or None,
+        state or None,
         controls=os.environ.get("CLOSE_MOCK_CONTROLS", "1") == "1",
         rate_limit=int(os.environ["CLOSE_MOCK_RATE_LIMIT"]) if os.environ.get("CLOSE_MOCK_RATE_LIMIT") else None,
+        generation=os.environ.get("CLOSE_MOCK_GENERATION") or None,
     )

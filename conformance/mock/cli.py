@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import ipaddress
 import os
-import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
-from conformance.mock.app import CONTROLS, ENDPOINT
+from conformance.mock.app import CONTROLS, ENDPOINT, build_app
+from conformance.mock.net import listen
 from conformance.mock.store import SqliteStore, StateError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LOOPBACK_NAMES = {"localhost"}
 
@@ -38,15 +44,27 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to bind, 0-65535 (default 8000; 0 picks a free one)"
+    )
     serve.add_argument("--scenario", type=Path, help="scenario YAML file (default: the packaged scenario)")
     serve.add_argument("--state", type=Path, help="keep rentals in this SQLite file (survives restarts)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (more than 1 needs --state)")
     serve.add_argument(
         "--rate-limit", type=int, metavar="N", help="answer 429 past N requests per second and credential (per worker)"
     )
+    serve.add_argument(
+        "--generation",
+        choices=GENERATIONS,
+        help="emulate today's endpoint or the seed-era one (default: the scenario's `generation`, else today)",
+    )
     serve.add_argument("--no-controls", action="store_true", help=f"switch off the test controls under {CONTROLS}")
-    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (default warning); the mock never logs credentials",
+    )
     return root
 
 
@@ -56,6 +74,8 @@ class UsageError(Exception):
 
 def check(args: argparse.Namespace) -> scenarios.Scenario:
     """Check the arguments together and load the scenario, or raise UsageError."""
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     if args.rate_limit is not None and args.rate_limit < 1:
@@ -68,9 +88,34 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
         except StateError as error:
             raise UsageError(str(error)) from None
     try:
-        return scenarios.load(args.scenario)
+        scenario = scenarios.load(args.scenario)
     except scenarios.ScenarioError as error:
         raise UsageError(str(error)) from None
+    if args.generation is not None:
+        scenario = dataclasses.replace(scenario, generation=args.generation)
+    return scenario
+
+
+@contextlib.contextmanager
+def worker_settings(args: argparse.Namespace) -> Iterator[None]:
+    """Hand the settings to worker processes through CLOSE_MOCK_* variables, restored afterwards."""
+    settings = {
+        "CLOSE_MOCK_SCENARIO": str(args.scenario.resolve()) if args.scenario else "",
+        "CLOSE_MOCK_STATE": str(args.state.resolve()) if args.state else "",
+        "CLOSE_MOCK_CONTROLS": "0" if args.no_controls else "1",
+        "CLOSE_MOCK_RATE_LIMIT": str(args.rate_limit) if args.rate_limit else "",
+        "CLOSE_MOCK_GENERATION": args.generation or "",
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,52 +136,33 @@ def main(argv: list[str] | None = None) -> int:
             "credentials beyond this machine.",
             file=sys.stderr,
         )
-    os.environ["CLOSE_MOCK_SCENARIO"] = str(args.scenario.resolve()) if args.scenario else ""
-    os.environ["CLOSE_MOCK_STATE"] = str(args.state.resolve()) if args.state else ""
-    os.environ["CLOSE_MOCK_CONTROLS"] = "0" if args.no_controls else "1"
-    os.environ["CLOSE_MOCK_RATE_LIMIT"] = str(args.rate_limit) if args.rate_limit else ""
-    print(f"close-mock: scenario {scenario.name}; state {'in ' + str(args.state) if args.state else 'in memory'}")
+    print(
+        f"close-mock: scenario {scenario.name} ({scenario.generation}'s endpoint, contract "
+        f"{scenario.contract.version}); state {'in ' + str(args.state) if args.state else 'in memory'}"
+    )
     print("close-mock: accepts " + "; ".join(scenario.credential_names()))
     if not args.no_controls:
         print(f"close-mock: test controls under {CONTROLS} (GET rentals, GET accounts, POST reset)")
     port = sock.getsockname()[1]
     workers = f" with {args.workers} workers" if args.workers > 1 else ""
     print(f"close-mock: listening on http://{args.host}:{port}/api/v1 (POST {ENDPOINT}){workers}", flush=True)
-    config = uvicorn.Config(
-        "conformance.mock.app:from_environment",
-        factory=True,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
         if args.workers > 1:
+            config = uvicorn.Config(
+                "conformance.mock.app:from_environment",
+                factory=True,
+                workers=args.workers,
+                log_level=args.log_level,
+                access_log=False,
+            )
             # Workers share our socket, which has TCP_NODELAY (see `listen`); uvicorn's own would not.
-            Multiprocess(config, sockets=[sock]).run()
+            with worker_settings(args):
+                Multiprocess(config, sockets=[sock]).run()
         else:
-            server.run(sockets=[sock])
+            app = build_app(scenario, args.state, controls=not args.no_controls, rate_limit=args.rate_limit)
+            config = uvicorn.Config(app, log_level=args.log_level, access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
     return 0
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """Bind a listening TCP socket (port 0 picks a free one).
-
-    The protocol is given explicitly: asyncio only sets TCP_NODELAY on sockets whose proto is
-    IPPROTO_TCP, and without it every response stalls about 40 ms on delayed ACKs.
-    """
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[
-        0
-    ]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from conformance import contract
+from conformance import jsonbody
 from conformance.mock import rules
 from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
 from conformance.mock.store import OverBudget, Rented
@@ -29,6 +29,7 @@ from conformance.mock.store import OverBudget, Rented
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from conformance.contract import Contract
     from conformance.mock.scenario import RateLimit, Scenario, User
     from conformance.mock.store import Store
 
@@ -181,38 +182,19 @@ async def read_body(headers: Headers, receive: Callable[[], Awaitable[dict[str, 
     return b"".join(chunks)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("an object has the same key twice")
-    return result
-
-
 def parse_json(raw: bytes) -> Any:
-    """Stage 5: strict JSON (UTF-8, no NaN/Infinity, no duplicate keys, no lone surrogates), else 400."""
+    """Stage 5: strict JSON (the project's one reader, `jsonbody.read_strict`), else 400."""
     try:
-        text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
-        if "\\u" in text:
-            # Only a \u escape can smuggle in an unpaired surrogate; encoding then fails.
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError, UnicodeError) as error:
-        reason = (
-            str(error).splitlines()[0][:MAX_MESSAGE] if not isinstance(error, RecursionError) else "nested too deeply"
-        )
+        return jsonbody.read_strict(raw)
+    except jsonbody.NotJSON as error:
         raise refusal(
-            400, f"The request body is not valid JSON: {reason}", errors=[f"malformed JSON: {reason}"]
+            400, f"The request body is not valid JSON: {error}", errors=[f"malformed JSON: {error}"]
         ) from None
-    return value
 
 
-def _rule_fields(schema_path: list[str | int]) -> str:
+def _rule_fields(document: dict[str, Any], schema_path: list[str | int]) -> str:
     """Name the fields of the `if` clause behind a failed `then`, from the contract itself."""
-    node: Any = contract.load()
+    node: Any = document
     for part in schema_path[: schema_path.index("then")]:
         node = node[part]
     condition = node.get("if", {})
@@ -221,10 +203,10 @@ def _rule_fields(schema_path: list[str | int]) -> str:
     )
 
 
-def validate(body: Any, validator: jsonschema_rs.Validator) -> dict[str, Any]:
+def validate(body: Any, contract: Contract) -> dict[str, Any]:
     """Stage 6: validate against the contract's request schema, else 400 naming every bad field."""
     try:
-        errors = list(validator.iter_errors(body))
+        errors = list(contract.request_validator().iter_errors(body))
     except (ValueError, OverflowError, TypeError) as problem:
         reason = str(problem)[:MAX_MESSAGE]
         raise refusal(400, f"The request body cannot be validated: {reason}", errors=[reason]) from None
@@ -237,7 +219,7 @@ def validate(body: Any, validator: jsonschema_rs.Validator) -> dict[str, Any]:
         kind = error.kind
         path = list(error.schema_path)
         if "then" in path:
-            message += f" (because of {_rule_fields(path)})"
+            message += f" (because of {_rule_fields(contract.document, path)})"
         if error.instance_path:
             field_errors.setdefault(str(error.instance_path[0]), message)
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
@@ -259,7 +241,7 @@ class Pipeline:
         self.store = store
         self.credentials = Credentials(scenario)
         self.rate_limiter = RateLimiter(scenario.rate_limit) if scenario.rate_limit else None
-        self.validator = contract.request_validator()
+        self.contract = scenario.contract
 
     async def handle(self, headers: Headers, receive: Callable[[], Awaitable[dict[str, Any]]]) -> Reply:
         """Answer one POST to the endpoint."""
@@ -268,15 +250,17 @@ class Pipeline:
             if self.rate_limiter:
                 self.rate_limiter.admit(credential)
             check_content_type(headers)
-            body = validate(parse_json(await read_body(headers, receive)), self.validator)
+            body = validate(parse_json(await read_body(headers, receive)), self.contract)
             return self.rent(user, rules.Order.from_body(body))
         except Refused as refused:
             return refused.reply
 
     def rent(self, user: User, order: rules.Order) -> Reply:
         """Stages 7 and 8: apply the business rules, then rent atomically."""
+        owners = rules.assignees(self.scenario, user, order)
         offers = rules.plan(self.scenario, user, order)
-        outcome = self.store.rent(user.organization, offers, rules.rental_factory(user, order))
+        make = rules.rental_factory(user, order, owners, self.scenario.generation)
+        outcome = self.store.rent(user.organization, offers, make)
         if isinstance(outcome, Rented):
             return Reply(201, outcome.rental.resource, payload=outcome.rental.encoded)
         if isinstance(outcome, OverBudget):

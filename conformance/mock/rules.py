@@ -35,18 +35,21 @@ class Order:
     bundle_id: str | None
     with_sms: bool | None
     with_mms: bool | None
+    assign_to: tuple[str, ...] | None = None  # None: the requesting user
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Order:
-        """Read a validated body; absent optional fields are None (prefix: empty)."""
+        """Read a validated body; absent optional fields are None (prefix: empty, sharing: personal)."""
+        assign_to = body.get("assign_to")
         return cls(
             country=body["country"],
-            sharing=body["sharing"],
+            sharing=body.get("sharing", "personal"),
             prefix=body.get("prefix", ""),
             carrier_type=body.get("carrier_type"),
             bundle_id=body.get("bundle_id"),
             with_sms=body.get("with_sms"),
             with_mms=body.get("with_mms"),
+            assign_to=tuple(dict.fromkeys(assign_to)) if assign_to is not None else None,
         )
 
 
@@ -57,10 +60,42 @@ def describe(order: Order) -> str:
     return f"{kind}number in {order.country}{prefix}"
 
 
-def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
-    """Return the blocks that may serve the order, best first, or raise the refusal."""
+PERMISSION = '"Manage Team Phone Numbers"'
+
+
+def assignees(scenario: Scenario, user: User, order: Order) -> tuple[User, ...]:
+    """Return the users the number goes to (the requester when `assign_to` is omitted), or refuse.
+
+    The permission is checked first (403), then every listed user (400 naming `assign_to`).
+    """
     if order.sharing == "group" and not user.can_manage_group_numbers:
-        raise refusal(403, 'Renting a group number needs the "Manage Group Phone Numbers" permission.')
+        raise refusal(403, f"Renting a group number needs the {PERMISSION} permission.")
+    if order.assign_to is None:
+        return (user,)
+    if any(user_id != user.id for user_id in order.assign_to) and not user.can_manage_group_numbers:
+        raise refusal(403, f"Assigning a number to other users needs the {PERMISSION} permission.")
+    found: list[User] = []
+    for user_id in order.assign_to:
+        member = scenario.users.get(user_id)
+        problem = None
+        if member is None or member.organization.id != user.organization.id:
+            problem = f"{user_id} is not a member of this organization."
+        elif not member.active:
+            problem = f"{user_id} is not an active member of this organization."
+        elif not member.can_call:
+            problem = f"{user_id} is not allowed to make calls."
+        if problem is not None or member is None:
+            raise refusal(400, f"Invalid request: assign_to: {problem}", field_errors={"assign_to": str(problem)})
+        found.append(member)
+    return tuple(found)
+
+
+def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
+    """Return the blocks that may serve the order, best first, or raise the refusal.
+
+    Refusals come in the order a client pays least for: a final answer (no numbers,
+    `needs-more-info`) before one that invites a retry (`has-voice-only`).
+    """
     country = scenario.countries.get(order.country)
     if country is None:
         raise refusal(404, f"Close has no numbers to rent in {order.country}.")
@@ -72,6 +107,16 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
     ]
     if not offers:
         raise refusal(404, f"No {describe(order)} is available.")
+    if country.requires_bundle and scenario.bundles.get(order.bundle_id or "") != (
+        user.organization.id,
+        country.code,
+    ):
+        raise refusal(
+            400,
+            f"Renting a number in {country.code} needs an approved regulatory bundle (bundle_id); "
+            "contact Close support.",
+            status="needs-more-info",
+        )
     if order.with_mms is True:
         offers = [offer for offer in offers if offer.block.mms]
         if not offers:
@@ -84,16 +129,6 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
                 f"Only numbers without SMS are available for a {describe(order)}; retry with with_sms set to false.",
                 status="has-voice-only",
             )
-    if country.requires_bundle and scenario.bundles.get(order.bundle_id or "") != (
-        user.organization.id,
-        country.code,
-    ):
-        raise refusal(
-            400,
-            f"Renting a number in {country.code} needs an approved regulatory bundle (bundle_id); "
-            "contact Close support.",
-            status="needs-more-info",
-        )
     # Prefer what was asked for: capable numbers by default, plain ones when capability is declined.
     return sorted(
         offers,
@@ -119,14 +154,20 @@ def _next_month(moment: dt.datetime) -> dt.datetime:
     return moment.replace(year=moment.year + year, month=month + 1, day=min(moment.day, 28))
 
 
-def rental_factory(user: User, order: Order) -> Any:
-    """Return a function that builds the Rental of a number in a block for this order."""
+def rental_factory(user: User, order: Order, owners: tuple[User, ...], generation: str) -> Any:
+    """Return a function that builds the Rental of a number in a block for this order.
+
+    `owners` are the users the number is assigned to; `generation` shapes the resource
+    (the seed-era endpoint had no `participant_groups` and listed participants of group
+    numbers only).
+    """
 
     def make(block: Block, candidate: Candidate) -> Rental:
         parsed, e164 = candidate.parsed, candidate.e164
         now = dt.datetime.now(dt.UTC)
         created = now.isoformat()
         group = order.sharing == "group"
+        participants = [owner.id for owner in owners]
         resource: dict[str, Any] = {
             "id": _new_id("phon"),
             "number": e164,
@@ -140,7 +181,7 @@ def rental_factory(user: User, order: Order) -> Any:
             "is_premium": False,
             "is_verified": True,
             "is_group_number": group,
-            "user_id": None if group else user.id,
+            "user_id": None if group else owners[0].id,
             "organization_id": user.organization.id,
             "label": None,
             "address_id": None,
@@ -158,10 +199,12 @@ def rental_factory(user: User, order: Order) -> Any:
             "was_ported": False,
             "inbound_ring_duration": None,
             "voicemail_greeting_url": None,
-            "participants": [user.id] if group else [],
+            "participants": participants if group or generation != "seed" else [],
             "phone_numbers": [],
             "phone_numbers_formatted": [],
         }
+        if generation != "seed":
+            resource["participant_groups"] = []
         return Rental(
             id=resource["id"],
             number=e164,

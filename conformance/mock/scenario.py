@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import jsonschema_rs
 import yaml
 
+from conformance import contract as contracts
 from conformance import numbers
 from conformance.mock import inventory
 
@@ -37,11 +38,18 @@ class Organization:
 
 @dataclass(frozen=True)
 class User:
-    """A user of an organization; group numbers need `can_manage_group_numbers`."""
+    """A user of an organization.
+
+    `can_manage_group_numbers` is Close's "Manage Team Phone Numbers" permission (formerly
+    "Manage Group Phone Numbers"): group numbers and assigning numbers to others need it.
+    Only active users allowed to make calls can be assigned a number.
+    """
 
     id: str
     organization: Organization
     can_manage_group_numbers: bool = False
+    active: bool = True
+    can_call: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,12 @@ class Scenario:
     countries: dict[str, Country]
     rate_limit: RateLimit | None
     is_default: bool
+    generation: str = "today"  # which generation of the endpoint the mock emulates: today | seed
+
+    @property
+    def contract(self) -> contracts.Contract:
+        """The contract of the emulated generation: the mock validates requests with it."""
+        return contracts.named(self.generation)
 
     def blocks(self) -> list[Block]:
         """Return every inventory block, countries in file order."""
@@ -164,7 +178,13 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
     for user_id, user in data["users"].items():
         if user["organization"] not in organizations:
             raise ScenarioError(f"scenario {source}: user {user_id} names unknown organization")
-        users[user_id] = User(user_id, organizations[user["organization"]], bool(user.get("can_manage_group_numbers")))
+        users[user_id] = User(
+            user_id,
+            organizations[user["organization"]],
+            can_manage_group_numbers=bool(user.get("can_manage_group_numbers")),
+            active=bool(user.get("active", True)),
+            can_call=bool(user.get("can_call", True)),
+        )
 
     def holders(kind: str) -> dict[str, User]:
         found: dict[str, User] = {}
@@ -201,6 +221,7 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
         countries=countries,
         rate_limit=RateLimit(rate["limit"], rate.get("window_seconds", 1.0)) if rate else None,
         is_default=is_default,
+        generation=data.get("generation", "today"),
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 
-from conformance.mock.cli import listen
+from conformance.mock.net import listen
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -9,6 +9,7 @@ for other schemathesis users in the same process.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import functools
 import json
 import threading
@@ -16,13 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 import schemathesis
 
-from conformance import contract, numbers
-from conformance.suite.guard import GUARD_HEADER
+from conformance import contract as contracts
+from conformance import numbers
+from conformance.suite.guard import CREDENTIAL_HEADER, GUARD_HEADER
 
-KNOWN_STATUSES = frozenset(contract.enum_values("RefusalStatus"))
+KNOWN_STATUSES = frozenset(contracts.today().enum_values("RefusalStatus"))
 BUSINESS_STATUSES = KNOWN_STATUSES - {"error"}
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 @dataclass
@@ -46,11 +50,25 @@ class Observations:
 
 
 @dataclass
+class Memory:
+    """What the rentals of one run have shown so far, for the invariants across them."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # phone number id -> number
+    numbers: set[str] = field(default_factory=set)
+    owners: dict[str, str] = field(default_factory=dict)  # credential -> user_id of its own rentals
+    organizations: dict[str, str] = field(default_factory=dict)  # credential -> organization_id
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
 class ActiveRun:
-    """The run the checks serve: where to resend, and what they observed."""
+    """The run the checks serve: the contract, where to resend, and what they observed."""
 
     retry: Callable[[dict[str, Any]], tuple[int, Any]]  # sends a body with valid credentials
     observations: Observations = field(default_factory=Observations)
+    contract: contracts.Contract = field(default_factory=contracts.today)
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    memory: Memory = field(default_factory=Memory)
 
 
 _active: ActiveRun | None = None
@@ -69,11 +87,23 @@ def _json(response: Any) -> Any:
         return None
 
 
+def _contract() -> contracts.Contract:
+    return _active.contract if _active is not None else contracts.today()
+
+
 def _request(case: Any) -> dict[str, Any] | None:
     """The request body when the contract allows it (semantic rules only apply to those)."""
     body = case.body
-    if isinstance(body, dict) and contract.request_validator().is_valid(body):
+    if isinstance(body, dict) and _contract().request_validator().is_valid(body):
         return body
+    return None
+
+
+def _header(response: Any, name: str) -> str | None:
+    """One header of a schemathesis response (whose values are lists)."""
+    for key, value in response.headers.items():
+        if key.lower() == name:
+            return str(value[0] if isinstance(value, list) and value else value)
     return None
 
 
@@ -201,27 +231,163 @@ def rented_number_capabilities(ctx: Any, response: Any, case: Any) -> bool | Non
         raise AssertionError("with_sms was true, but the rented number has sms_enabled=false.")
     if request.get("with_mms") is True and rented.get("mms_enabled") is not True:
         raise AssertionError("with_mms was true, but the rented number has mms_enabled=false.")
-    if rented.get("mms_enabled") is True and rented.get("sms_enabled") is not True:
-        raise AssertionError("The rented number has MMS without SMS (mms_enabled implies sms_enabled).")
     return None
+
+
+def _has_response_field(name: str) -> bool:
+    return name in _contract().schemas["PhoneNumber"]["properties"]
 
 
 @semantic
 def rented_number_ownership(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A group number is a group number; a personal number belongs to a user; type is internal."""
+    """Who the number belongs to follows `sharing` (default personal) and `assign_to`."""
     found = _rental(response, case)
     if found is None:
         return None
     request, rented = found
-    group = request["sharing"] == "group"
-    if rented.get("is_group_number") is not group:
-        raise AssertionError(
-            f"sharing was {request['sharing']!r}, but is_group_number={rented.get('is_group_number')!r}."
-        )
-    if not group and not rented.get("user_id"):
-        raise AssertionError("A personal number was rented without a user_id.")
+    sharing = request.get("sharing", "personal")
+    group = sharing == "group"
+    assign_to = request.get("assign_to")
     if rented.get("type") != "internal":
         raise AssertionError(f"A rented number must have type 'internal', got {rented.get('type')!r}.")
+    if "is_group_number" in rented and rented["is_group_number"] is not group:
+        raise AssertionError(f"sharing was {sharing!r}, but is_group_number={rented.get('is_group_number')!r}.")
+    user_id = rented.get("user_id")
+    if group and user_id is not None:
+        raise AssertionError(f"A group number must have user_id null, got {user_id!r}.")
+    if not group and not user_id:
+        raise AssertionError("A personal number was rented without a user_id.")
+    if not group and assign_to and user_id != assign_to[0]:
+        raise AssertionError(f"assign_to was {assign_to}, but user_id (its first assignee) is {user_id!r}.")
+    participants = rented.get("participants")
+    if assign_to and isinstance(participants, list) and set(participants) != set(assign_to):
+        raise AssertionError(f"assign_to was {assign_to}, but the number's participants are {participants}.")
+    if _has_response_field("participant_groups") and rented.get("participant_groups") not in (None, []):
+        raise AssertionError(
+            f"A new number has no participant groups (they are set by the update endpoint), "
+            f"got {rented.get('participant_groups')}."
+        )
+    if (
+        _has_response_field("participant_groups")
+        and not assign_to
+        and not group
+        and isinstance(participants, list)
+        and participants != [user_id]
+    ):
+        raise AssertionError(
+            f"Without assign_to the number is assigned to the requester ({user_id}), but participants are "
+            f"{participants}."
+        )
+    return None
+
+
+def _formatted_matches(rented: dict[str, Any], parsed: phonenumbers.PhoneNumber) -> bool:
+    formatted = str(rented.get("number_formatted", ""))
+    try:
+        again = phonenumbers.parse(formatted, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return again == parsed
+
+
+@semantic
+def rented_number_is_consistent(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The fields of a rented number agree with each other (formatting, country, kind, capabilities)."""
+    found = _rental(response, case)
+    if found is None:
+        return None
+    _request_body, rented = found
+    number = str(rented.get("number", ""))
+    parsed = numbers.parse_e164(number)
+    if parsed is None:
+        return None  # the schema check reports a malformed number
+    if not _formatted_matches(rented, parsed):
+        raise AssertionError(f"number_formatted {rented.get('number_formatted')!r} is not the number {number}.")
+    region = phonenumbers.region_code_for_number(parsed)
+    if rented.get("country") is not None and region and rented["country"] != region:
+        raise AssertionError(
+            f"{number} is a number of {region}, but the rented number says country={rented['country']!r}."
+        )
+    kind = rented.get("carrier_type")
+    if kind in numbers.KINDS_BY_CARRIER_TYPE and not numbers.kind_matches(parsed, kind):
+        raise AssertionError(
+            f"carrier_type is {kind!r}, but {number} is not a {kind} number by phonenumbers' metadata."
+        )
+    if rented.get("mms_enabled") is True and rented.get("sms_enabled") is not True:
+        raise AssertionError("The rented number has MMS without SMS (mms_enabled implies sms_enabled).")
+    for flag, countries in (("sms_enabled", "supports_sms_to_countries"), ("mms_enabled", "supports_mms_to_countries")):
+        if rented.get(flag) is False and rented.get(countries):
+            raise AssertionError(f"{flag} is false, but {countries} lists {rented[countries]}.")
+    if not set(rented.get("supports_mms_to_countries") or []) <= set(rented.get("supports_sms_to_countries") or []):
+        raise AssertionError("supports_mms_to_countries lists countries the number cannot text (MMS implies SMS).")
+    return None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+@semantic
+def rented_number_dates(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Created now (within clock skew of the run), updated no earlier, billed next after creation."""
+    found = _rental(response, case)
+    if found is None or _active is None:
+        return None
+    _request_body, rented = found
+    created, updated = _moment(rented.get("date_created")), _moment(rented.get("date_updated"))
+    billing = _moment(rented.get("next_billing_on"))
+    now = dt.datetime.now(dt.UTC)
+    if created is not None and not _active.started - CLOCK_SKEW <= created <= now + CLOCK_SKEW:
+        raise AssertionError(
+            f"date_created {rented['date_created']} is not the time of the rental (the run started "
+            f"{_active.started.isoformat()}, allowing {CLOCK_SKEW} of clock skew)."
+        )
+    if created is not None and updated is not None and updated < created:
+        raise AssertionError(f"date_updated {rented['date_updated']} is before date_created {rented['date_created']}.")
+    if created is not None and billing is not None and billing <= created:
+        raise AssertionError(
+            f"next_billing_on {rented['next_billing_on']} is not after date_created {rented['date_created']}."
+        )
+    return None
+
+
+@semantic
+def rentals_are_distinct_and_stable(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Across one run: no id or number handed out twice; one owner and one organization per credential."""
+    found = _rental(response, case)
+    if found is None or _active is None:
+        return None
+    request, rented = found
+    credential = _header(response, CREDENTIAL_HEADER) or "?"
+    memory = _active.memory
+    number_id, number = str(rented.get("id")), str(rented.get("number"))
+    with memory.lock:
+        if number_id in memory.ids:
+            raise AssertionError(f"The id {number_id} was handed out twice in one run.")
+        if number in memory.numbers:
+            raise AssertionError(f"The number {number} was rented twice in one run.")
+        memory.ids[number_id] = number
+        memory.numbers.add(number)
+        organization = rented.get("organization_id")
+        known = memory.organizations.setdefault(credential, str(organization))
+        if organization != known:
+            raise AssertionError(
+                f"The same credential ({credential}) rented for organization {known} and now {organization}."
+            )
+        if request.get("assign_to") or request.get("sharing") == "group":
+            return None
+        owner = rented.get("user_id")
+        first = memory.owners.setdefault(credential, str(owner))
+        if owner != first:
+            raise AssertionError(
+                f"The same credential ({credential}) rented for user {first} and now {owner} without assign_to."
+            )
     return None
 
 
@@ -230,11 +396,18 @@ def refusal_explains_itself(ctx: Any, response: Any, case: Any) -> bool | None:
     """Every 4xx carries `status`; `error` is there when status is `error`; new statuses are drift."""
     if not _applies(response) or not 400 <= response.status_code < 500 or response.status_code == 429:
         return None
+    if case.method.upper() != "POST":
+        return None  # other methods are judged by HTTP (405 with Allow), not by the operation's rules
     _judging()
     body = _json(response)
     if not isinstance(body, dict) or "status" not in body:
         raise AssertionError(f"A {response.status_code} refusal must be a JSON object with a `status` field.")
     status = body["status"]
+    if status in BUSINESS_STATUSES and response.status_code != 400:
+        raise AssertionError(
+            f"A {response.status_code} answer says status {status!r}, "
+            "a business refusal the contract gives only with 400."
+        )
     if status == "error" and not isinstance(body.get("error"), str):
         raise AssertionError("status is 'error' but there is no human-readable `error` message.")
     if isinstance(status, str) and status not in KNOWN_STATUSES and _active is not None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance import contract as contracts
 from conformance.suite.guard import Secrets
 from conformance.suite.runner import CannotTest, Options, execute
 
@@ -57,6 +58,12 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEED,
         help=f"random seed; runs are reproducible (default {DEFAULT_SEED})",
     )
+    cli.add_argument(
+        "--contract",
+        default="today",
+        metavar="PATH",
+        help="the contract to check against: a file, or `today` (default) / `seed` for the packaged versions",
+    )
     cli.add_argument("--junit-xml", type=Path, metavar="PATH", help="write JUnit XML here")
     cli.add_argument(
         "--report-dir", type=Path, metavar="DIR", help="write summary.txt, report.json, junit.xml, exchanges.har here"
@@ -90,7 +97,12 @@ def options_from(args: argparse.Namespace) -> Options:
     auth = args.auth or ("both" if embedded or (key and token) else "basic" if key else "bearer")
     if not embedded and ((auth in ("basic", "both") and not key) or (auth in ("bearer", "both") and not token)):
         raise CannotTest(f"--auth {auth} needs " + ("CLOSE_API_KEY" if not key else "CLOSE_BEARER_TOKEN"))
-    return Options(args.base_url, auth, mode, args.max_rentals, args.examples, args.seed, Secrets(key, token, auth))
+    try:
+        chosen = contracts.named(args.contract)
+    except contracts.ContractError as error:
+        raise CannotTest(str(error)) from None
+    secrets = Secrets(key, token, auth)
+    return Options(args.base_url, auth, mode, args.max_rentals, args.examples, args.seed, secrets, chosen)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         options = options_from(args)
-        progress(f"testing {options.base_url or 'the embedded mock'} in {options.mode} mode")
+        progress(
+            f"testing {options.base_url or 'the embedded mock'} in {options.mode} mode "
+            f"against contract {options.contract.version} ({options.contract.path.name})"
+        )
         result = execute(options, progress)
     except CannotTest as reason:
         print(f"close-conformance: cannot test: {reason}", file=sys.stderr)

@@ -11,11 +11,24 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 from schemathesis.engine import events
 
-from conformance import contract, numbers
+from conformance import numbers
+from conformance.suite import safety
 from conformance.suite.guard import PLACEHOLDER_ANY
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from conformance.contract import Contract
+
+# Safe mode: every generated body is aimed at the unrentable country just before it is sent
+# (schemathesis re-checks whether the case is still positive or negative afterwards).
+_aiming = False
+
+
+@schemathesis.hook("before_call")
+def _aim_at_unrentable(_ctx: Any, case: Any, **_kwargs: Any) -> None:
+    if _aiming and isinstance(case.body, dict):
+        case.body = safety.aim_at_unrentable(case.body)
 
 
 @dataclass
@@ -73,7 +86,7 @@ def realistic_countries() -> list[str]:
     return [code for code in preferred if numbers.national_length(code, "local") is not None]
 
 
-def _favour_real_countries(schema: Any) -> None:
+def _favour_real_countries(schema: Any, contract: Contract) -> None:
     from hypothesis import strategies as st
 
     validator = contract.request_validator()
@@ -97,24 +110,39 @@ def _favour_real_countries(schema: Any) -> None:
 
 
 def run(
-    base_url: str, *, seed: int, max_examples: int | None, modes: list[str], progress: Callable[[str], None]
+    base_url: str,
+    contract: Contract,
+    *,
+    seed: int,
+    max_examples: int | None,
+    safe: bool,
+    progress: Callable[[str], None],
 ) -> EngineResult:
-    """Run every schemathesis phase against `base_url` (the guard) and tally each check."""
-    config = load_config(seed, max_examples, modes)
-    schema = schemathesis.openapi.from_path(str(contract.contract_path()), config=config)
+    """Run every schemathesis phase against `base_url` (the guard) and tally each check.
+
+    Valid and invalid requests are generated in both modes; in safe mode every body is
+    aimed at the unrentable country first, so the guard lets it through.
+    """
+    global _aiming  # noqa: PLW0603 - schemathesis hooks are module-level functions
+    config = load_config(seed, max_examples, ["positive", "negative"])
+    schema = schemathesis.openapi.from_path(str(contract.path), config=config)
     schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
-    if "positive" in modes:
-        _favour_real_countries(schema)
+    if not safe:
+        _favour_real_countries(schema, contract)
     result = EngineResult()
     started = time.monotonic()
-    for event in schemathesis.engine.from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            _tally(result, event)
-            progress(f"  {event.phase.value}: {len(event.recorder.cases)} cases ({event.elapsed_time:.1f} s)")
-        elif isinstance(event, events.NonFatalError):
-            result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
-        elif isinstance(event, events.FatalError):
-            result.errors.append(f"schemathesis stopped: {event.exception}")
+    _aiming = safe
+    try:
+        for event in schemathesis.engine.from_schema(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                _tally(result, event)
+                progress(f"  {event.phase.value}: {len(event.recorder.cases)} cases ({event.elapsed_time:.1f} s)")
+            elif isinstance(event, events.NonFatalError):
+                result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
+            elif isinstance(event, events.FatalError):
+                result.errors.append(f"schemathesis stopped: {event.exception}")
+    finally:
+        _aiming = False
     result.seconds = time.monotonic() - started
     return result
 

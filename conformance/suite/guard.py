@@ -7,10 +7,14 @@ money and secrets:
   ones on the way out, so no report, log or reproduction written by a tool can contain a
   secret;
 * it forwards only to the one base URL the user gave (never follows redirects);
-* in `safe` mode it does not send any authenticated request whose body the contract allows
-  (whatever its content type), since a server could rent on it;
-* in `full` mode it counts every 2xx as a rental and sends no authenticated request once
-  `max_rentals` is reached; requests are serialized so the count can never overshoot.
+* it counts every 2xx to a POST as a rental, whatever the credentials (a server that ignores
+  authentication bills the key it was configured with);
+* in `safe` mode it sends no POST that any server, however lenient, could rent on
+  (`safety.could_rent`, whatever the content type and credentials), and after a rental it
+  sends no further POST at all;
+* in `full` mode it sends no POST at all once `max_rentals` 2xx answers came back (a hard
+  cap: a broken server may answer 2xx anywhere); POSTs are serialized so the count can never
+  overshoot.
 """
 
 from __future__ import annotations
@@ -27,15 +31,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance import contract
+from conformance import jsonbody
+from conformance.suite import safety
 
 if TYPE_CHECKING:
+    import io
     from collections.abc import Callable
+
+    from conformance.contract import Contract
 
 PLACEHOLDER_ANY = "conformance-placeholder-any"  # the guard picks the scheme (--auth)
 PLACEHOLDER_KEY = "conformance-placeholder-key"  # always Basic with the real API key
 PLACEHOLDER_TOKEN = "conformance-placeholder-token"  # noqa: S105 - a placeholder; always Bearer with the real token
-GUARD_HEADER = "x-conformance-guard"
+GUARD_HEADER = "x-conformance-guard"  # on answers the guard made itself (nothing was sent)
+CREDENTIAL_HEADER = "x-conformance-credential"  # on relayed answers: which credential was sent
 CASE_HEADER = "x-schemathesis-testcaseid"
 REDACTED = "[REDACTED]"
 HOP_BY_HOP = {
@@ -73,7 +82,8 @@ class Exchange:
     headers: list[tuple[str, str]]  # as sent upstream, credentials redacted
     body: bytes
     scheme: str | None  # "basic" / "bearer" when real credentials were attached
-    allowed_body: bool  # the contract allows this body (it could rent)
+    allowed_body: bool  # the contract allows this body
+    could_rent: bool = False  # some lenient server could rent on this body (safety.could_rent)
     blocked: str | None = None  # why it was not sent
     status: int | None = None
     response_headers: list[tuple[str, str]] = field(default_factory=list)
@@ -110,7 +120,7 @@ class Policy:
 class Guard:
     """The proxy server and its ledger of exchanges; see the module docstring."""
 
-    def __init__(self, upstream: str, secrets: Secrets, policy: Policy) -> None:
+    def __init__(self, upstream: str, secrets: Secrets, policy: Policy, contract: Contract) -> None:
         parts = urlsplit(upstream)
         self.upstream_origin = f"{parts.scheme}://{parts.netloc}"
         self.upstream_prefix = parts.path.rstrip("/")
@@ -122,7 +132,7 @@ class Guard:
         self.rentals = 0
         self.halted: str | None = None
         self._alternate = itertools.cycle(["basic", "bearer"])
-        self.validator = contract.request_validator()
+        self.contract = contract
         self.client = httpx.Client(base_url=self.upstream_origin, timeout=30.0, follow_redirects=False)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -163,22 +173,23 @@ class Guard:
         return None, None  # asked for a scheme we have no credential for: send none
 
     def body_allowed(self, body: bytes) -> bool:
-        """Whether the contract allows this body, read as JSON whatever the content type says."""
+        """Whether the contract allows this body, read by the mock's own strict JSON reader."""
         try:
-            value = json.loads(body)
-            return bool(self.validator.is_valid(value))
-        except (ValueError, RecursionError, OverflowError, TypeError):
+            value = jsonbody.read_strict(body)
+            return bool(self.contract.request_validator().is_valid(value))
+        except (ValueError, OverflowError, TypeError):
             return False
 
-    def _refuse_to_send(self, scheme: str | None, allowed: bool, method: str) -> str | None:
-        if scheme is None or method != "POST":
+    def _refuse_to_send(self, exchange: Exchange) -> str | None:
+        if exchange.method != "POST":
             return None
         if self.halted:
             return self.halted
-        if self.policy.mode == "safe" and allowed:
-            return "safe mode: the contract allows this body, so the server could rent a number"
         if self.policy.max_rentals is not None and self.rentals >= self.policy.max_rentals:
+            # A hard cap: a server may answer 2xx even where nobody can rent, so nothing goes out.
             return f"the rental cap (--max-rentals {self.policy.max_rentals}) is reached"
+        if self.policy.mode == "safe" and exchange.could_rent:
+            return "safe mode: some server could rent a number on this body"
         return None
 
     # -- forwarding -----------------------------------------------------------------------
@@ -190,26 +201,27 @@ class Guard:
         outgoing = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() != "authorization"]
         if real_authorization is not None:
             outgoing.append(("Authorization", real_authorization))
-        allowed = self.body_allowed(body) if body else False
-        with self.lock:
-            number = len(self.exchanges) + 1
         exchange = Exchange(
-            number=number,
+            number=0,  # numbered when it enters the ledger
             case_id=next((v for k, v in headers if k.lower() == CASE_HEADER), None),
             method=method,
             path=path,
             headers=[(k, self.redact(v)) for k, v in outgoing],
             body=body,
             scheme=scheme,
-            allowed_body=allowed,
+            allowed_body=self.body_allowed(body) if body else False,
+            could_rent=method == "POST" and safety.could_rent(body),
         )
-        with self.send_lock if scheme else contextlib.nullcontext():
-            exchange.blocked = self._refuse_to_send(scheme, allowed, method)
+        # POSTs are serialized under a cap, so the rental count never overshoots it.
+        serialize = method == "POST" and self.policy.max_rentals is not None
+        with self.send_lock if serialize else contextlib.nullcontext():
+            exchange.blocked = self._refuse_to_send(exchange)
             if exchange.blocked is None:
                 self._send(exchange, outgoing)
-                if exchange.rented and scheme is not None:
-                    self._count_rental()  # only our credentials can be billed
+                if exchange.rented:
+                    self._count_rental()  # any 2xx, whatever the credentials: it may be billed
         with self.lock:
+            exchange.number = len(self.exchanges) + 1
             self.exchanges.append(exchange)
         if self.on_exchange:
             self.on_exchange(exchange)
@@ -228,7 +240,7 @@ class Guard:
     def _count_rental(self) -> None:
         self.rentals += 1
         if self.policy.mode == "safe":
-            self.halted = "a rental happened in safe mode; no more authenticated requests are sent"
+            self.halted = "a rental happened in safe mode; no further POST is sent"
 
     def redact(self, text: str) -> str:
         """Replace every secret (and its Basic encoding) in `text`."""
@@ -242,6 +254,20 @@ class Guard:
             return list(self.exchanges)
 
 
+def read_body(stream: io.BufferedIOBase, transfer_encoding: str, content_length: str | None) -> bytes:
+    """A request body sent with Content-Length or chunked (trailers are read and dropped)."""
+    if "chunked" not in transfer_encoding.lower():
+        length = content_length or "0"
+        return stream.read(int(length)) if length.isdigit() else b""
+    chunks = []
+    while size := int(stream.readline().split(b";", 1)[0].strip() or b"0", 16):
+        chunks.append(stream.read(size))
+        stream.readline()
+    while stream.readline() not in (b"\r\n", b"\n", b""):
+        pass  # trailers
+    return b"".join(chunks)
+
+
 def _handler_for(guard: Guard) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -249,11 +275,17 @@ def _handler_for(guard: Guard) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def _relay(self) -> None:
-            length = self.headers.get("content-length", "0")
-            body = self.rfile.read(int(length)) if length.isdigit() else b""
+            try:
+                body = read_body(
+                    self.rfile, self.headers.get("transfer-encoding", ""), self.headers.get("content-length")
+                )
+            except ValueError:
+                self.send_error(400, "malformed chunked body")
+                return
             exchange = guard.forward(self.command, self.path, list(self.headers.items()), body)
             if exchange.sent and exchange.status is not None:
-                status, headers, payload = exchange.status, exchange.response_headers, exchange.response_body
+                status, payload = exchange.status, exchange.response_body
+                headers = [*exchange.response_headers, (CREDENTIAL_HEADER, exchange.scheme or "none")]
             else:
                 reason = exchange.blocked or exchange.error or "not sent"
                 status, headers = 599, [("content-type", "application/json"), (GUARD_HEADER, "not-sent")]

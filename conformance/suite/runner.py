@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from conformance import contract
+from conformance import contract as contracts
 from conformance.suite import checks, engine, probes
 from conformance.suite.guard import PLACEHOLDER_ANY, Exchange, Guard, Policy, Secrets, basic
 
@@ -37,6 +37,7 @@ class Options:
     examples: int | None
     seed: int
     secrets: Secrets
+    contract: contracts.Contract = field(default_factory=contracts.today)
 
 
 @dataclass
@@ -67,8 +68,8 @@ class Report:
 
     @property
     def rentals(self) -> list[Exchange]:
-        """Every request with our credentials that the server answered with a rental (what costs money)."""
-        return [exchange for exchange in self.exchanges if exchange.rented and exchange.scheme]
+        """Every POST the server answered with a 2xx, whatever the credentials: each may be billed."""
+        return [exchange for exchange in self.exchanges if exchange.rented]
 
     def business_reached(self) -> int:
         """Authenticated, contract-valid requests answered by the business rules (not 401/validation)."""
@@ -104,8 +105,9 @@ def target(options: Options) -> Iterator[tuple[str, Secrets]]:
     from conformance.mock.app import build
     from conformance.mock.server import MockServer
 
-    with MockServer(build()) as mock:
-        yield mock.origin + contract.API_PREFIX, Secrets(MOCK_KEY, MOCK_TOKEN, options.auth)
+    generation = "seed" if options.contract.path.resolve() == contracts.baseline_path().resolve() else "today"
+    with MockServer(build(generation=generation)) as mock:
+        yield mock.origin + contracts.API_PREFIX, Secrets(MOCK_KEY, MOCK_TOKEN, options.auth)
 
 
 def execute(options: Options, progress: Callable[[str], None]) -> Report:
@@ -113,12 +115,13 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
     embedded = options.base_url is None
     with target(options) as (base_url, secrets):
         policy = Policy(options.mode, options.max_rentals)
-        with Guard(base_url, secrets, policy) as guard:
+        with Guard(base_url, secrets, policy, options.contract) as guard:
             guard.on_exchange = _ticker(guard, progress)
             _preflight(guard)
             observations = checks.Observations()
-            checks.activate(checks.ActiveRun(retry=_retrier(guard), observations=observations))
-            modes = ["negative"] if options.mode == "safe" else ["positive", "negative"]
+            checks.activate(
+                checks.ActiveRun(retry=_retrier(guard), observations=observations, contract=options.contract)
+            )
             try:
                 # The fixed probes go first: with a small --max-rentals they still prove that both
                 # schemes reach the business logic before generated requests use up the cap.
@@ -126,15 +129,16 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
                 have = {"key"} if secrets.api_key else set()
                 have |= {"token"} if secrets.bearer_token else set()
                 outcome = probes.run(
-                    guard.base_url, have=have, rentals_allowed=options.mode == "full", progress=progress,
-                    exchange_count=lambda: len(guard.exchanges),
+                    guard.base_url, options.contract, have=have, rentals_allowed=options.mode == "full",
+                    progress=progress, exchange_count=lambda: len(guard.exchanges),
                 )  # fmt: skip
                 progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
                 result = engine.run(
                     guard.base_url,
+                    options.contract,
                     seed=options.seed,
                     max_examples=options.examples,
-                    modes=modes,
+                    safe=options.mode == "safe",
                     progress=progress,
                 )
             finally:
@@ -162,7 +166,7 @@ def _ticker(guard: Guard, progress: Callable[[str], None], every: float = 2.0) -
 def _preflight(guard: Guard) -> None:
     """Fail fast (exit 2) when the server cannot be reached at all."""
     exchange = guard.forward(
-        "POST", guard.upstream_prefix + contract.OPERATION_PATH, [("content-type", "application/json")], b"{}"
+        "POST", guard.upstream_prefix + contracts.OPERATION_PATH, [("content-type", "application/json")], b"{}"
     )
     if exchange.error is not None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {exchange.error}")
@@ -172,7 +176,7 @@ def _retrier(guard: Guard) -> Callable[[dict[str, Any]], tuple[int, Any]]:
     def retry(body: dict[str, Any]) -> tuple[int, Any]:
         headers = [("content-type", "application/json"), ("authorization", basic(PLACEHOLDER_ANY))]
         exchange = guard.forward(
-            "POST", guard.upstream_prefix + contract.OPERATION_PATH, headers, json.dumps(body).encode()
+            "POST", guard.upstream_prefix + contracts.OPERATION_PATH, headers, json.dumps(body).encode()
         )
         try:
             return exchange.status or 0, json.loads(exchange.response_body)
@@ -252,7 +256,7 @@ def _could_it_test(report: Report) -> None:
         raise CannotTest(
             "the server refused the credentials on every request (401): check CLOSE_API_KEY / CLOSE_BEARER_TOKEN"
         )
-    if report.options.mode == "full" and report.business_reached() == 0:
+    if report.business_reached() == 0:
         raise CannotTest(
             "no authenticated, valid request reached the business logic, so nothing about renting was tested"
         )

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 from close_phone_numbers_client import AuthenticatedClient, RetryPolicy
 from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number as endpoint
-from close_phone_numbers_client.models import PhoneNumberRequest, Sharing
+from close_phone_numbers_client.models import PhoneNumberRequest
 
 BASE = "https://close.test/api/v1"
-BODY = PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL)
+BODY = PhoneNumberRequest(country="US")
 
 
 def client_for(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> AuthenticatedClient:

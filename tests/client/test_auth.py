@@ -23,9 +23,7 @@ def test_from_api_key_sends_basic_with_the_key_and_an_empty_password(served: Moc
     with AuthenticatedClient.from_api_key(
         served.origin + "/api/v1", "mock_admin_key", httpx_args={"event_hooks": hooks}
     ) as client:
-        answer = request_internal_phone_number.sync(
-            client=client, body=PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL)
-        )
+        answer = request_internal_phone_number.sync(client=client, body=PhoneNumberRequest(country="US"))
     assert isinstance(answer, PhoneNumber)
     assert seen == ["Basic " + base64.b64encode(b"mock_admin_key:").decode()]
 
@@ -53,9 +51,7 @@ def test_the_key_never_shows_in_a_repr_or_log(served: MockServer, caplog: pytest
     encoded = base64.b64encode(f"{KEY}:".encode()).decode()
     client = AuthenticatedClient.from_api_key(served.origin + "/api/v1", KEY, headers={"X-Trace": "1"})
     with caplog.at_level(logging.DEBUG), client:
-        request_internal_phone_number.sync_detailed(
-            client=client, body=PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL)
-        )
+        request_internal_phone_number.sync_detailed(client=client, body=PhoneNumberRequest(country="US"))
         text = repr(client) + str(client) + caplog.text
     assert KEY not in text
     assert encoded not in text

@@ -25,18 +25,18 @@ CONSUMER = textwrap.dedent(
     with AuthenticatedClient.from_api_key(sys.argv[1], "mock_admin_key", retry=RetryPolicy(max_retries=1)) as client:
         assert "mock_admin_key" not in repr(client)
         rented = request_internal_phone_number.sync_detailed(
-            client=client, body=PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL, prefix="415")
+            client=client, body=PhoneNumberRequest(country="US", prefix="415")
         )
         assert rented.status_code == 201, rented.content
         assert isinstance(rented.parsed, PhoneNumber)
         assert rented.parsed.number.startswith("+1415"), rented.parsed.number
         refused = request_internal_phone_number.sync(
-            client=client, body=PhoneNumberRequest(country="GB", sharing=Sharing.PERSONAL, prefix="20")
+            client=client, body=PhoneNumberRequest(country="GB", prefix="20")
         )
         assert isinstance(refused, Refusal) and refused.status is RefusalStatus.HAS_VOICE_ONLY, refused
     with AuthenticatedClient.from_oauth_token(sys.argv[1], "mock_oauth_token", raise_errors=True) as client:
         try:
-            body = PhoneNumberRequest(country="ZZ", sharing=Sharing.PERSONAL)
+            body = PhoneNumberRequest(country="ZZ")
             request_internal_phone_number.sync(client=client, body=body)
         except RequestRefused as error:
             assert error.status_code == 404

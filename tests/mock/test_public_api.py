@@ -9,7 +9,19 @@ from conformance.mock import MockServer, build
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    modules = {"app", "cli", "inventory", "pipeline", "replies", "rules", "scenario", "scenarios", "server", "store"}
+    modules = {
+        "app",
+        "cli",
+        "inventory",
+        "net",
+        "pipeline",
+        "replies",
+        "rules",
+        "scenario",
+        "scenarios",
+        "server",
+        "store",
+    }
     public = {name for name in dir(conformance.mock) if not name.startswith("_")} - modules
     assert public == set(conformance.mock.__all__)
 

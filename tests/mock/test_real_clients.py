@@ -41,8 +41,6 @@ def test_the_generated_client_rents_and_reads_refusals(served: MockServer) -> No
         )
         assert isinstance(rented, PhoneNumber)
         assert rented.is_group_number
-        refused = request_internal_phone_number.sync(
-            client=client, body=PhoneNumberRequest(country="ZZ", sharing=Sharing.PERSONAL)
-        )
+        refused = request_internal_phone_number.sync(client=client, body=PhoneNumberRequest(country="ZZ"))
         assert isinstance(refused, Refusal)
         assert refused.error

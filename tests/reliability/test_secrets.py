@@ -69,7 +69,7 @@ def test_no_canary_in_any_output_or_file_of_a_full_run(tmp_path: Path, canary_sc
         client = AuthenticatedClient.from_api_key(base, KEY, raise_errors=True)
         outputs.append(repr(client))
         for body in (
-            PhoneNumberRequest(country="ZZ", sharing=Sharing.PERSONAL),
+            PhoneNumberRequest(country="ZZ"),
             PhoneNumberRequest(country="US", sharing=Sharing.GROUP),
         ):
             try:
@@ -78,9 +78,7 @@ def test_no_canary_in_any_output_or_file_of_a_full_run(tmp_path: Path, canary_sc
                 outputs += [str(error), repr(error)]
         wrong = AuthenticatedClient.from_oauth_token(base, TOKEN + "x", raise_errors=True)
         with pytest.raises(CloseError) as raised:
-            request_internal_phone_number.sync(
-                client=wrong, body=PhoneNumberRequest(country="US", sharing=Sharing.PERSONAL)
-            )
+            request_internal_phone_number.sync(client=wrong, body=PhoneNumberRequest(country="US"))
         outputs += [str(raised.value), repr(raised.value), repr(wrong)]
     outputs += [mock.out, mock.err]
     files = [path for path in tmp_path.rglob("*") if path.is_file() and path != canary_scenario]

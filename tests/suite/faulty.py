@@ -115,7 +115,7 @@ FAULTS = [
     Fault("ignores the prefix", "rented_number_has_requested_prefix", request=_on_body(lambda b: {**b, "prefix": ""})),
     Fault(
         "allows MMS without SMS",
-        "invalid_request_never_rents",
+        "request_validation",
         request=_on_body(lambda b: {**b, "with_sms": True} if b.get("with_mms") is True else b),
     ),
     Fault("crashes on one input", "not_a_server_error", answer=_crash_on_null_bundle),

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from conformance import contract
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
 from conformance.suite.guard import basic
@@ -17,11 +16,17 @@ TOKEN = "canary_token_9f8e7d6c"
 REAL = {basic(KEY), f"Bearer {TOKEN}"}
 
 
-def contract_valid(body: bytes) -> bool:
+def names_a_real_country(body: bytes) -> bool:
+    """Read as leniently as any server might: the first JSON value, the country's letters in capitals."""
     try:
-        return bool(contract.request_validator().is_valid(json.loads(body)))
+        value, _ = json.JSONDecoder().raw_decode(body.decode("utf-8", "replace").lstrip())
     except ValueError:
         return False
+    country = value.get("country") if isinstance(value, dict) else None
+    if not isinstance(country, str):
+        return False
+    letters = "".join(char for char in country if char.isalpha()).upper()
+    return bool(letters) and not letters.startswith("AQ")  # Antarctica: nobody rents numbers there
 
 
 @pytest.fixture
@@ -33,15 +38,16 @@ def recording(monkeypatch: pytest.MonkeyPatch):
         yield server, running.origin + "/api/v1"
 
 
-def test_safe_mode_sends_no_contract_valid_authenticated_request(recording, capsys: pytest.CaptureFixture[str]) -> None:
+def test_safe_mode_sends_nothing_that_names_a_rentable_country(recording, capsys: pytest.CaptureFixture[str]) -> None:
     server, base_url = recording
     code = main(["--base-url", base_url, "--quiet"])
     output = capsys.readouterr().out
-    authenticated = [r for r in server.requests if r.authorization in REAL]
-    assert authenticated, "the run sent no authenticated request at all: it tested nothing"
-    assert [r.body for r in authenticated if r.method == "POST" and contract_valid(r.body)] == []
-    # The server rented on an invalid request: the guard stopped every authenticated request after it.
-    assert sum(1 for r in authenticated if r.method == "POST") == 1
+    posts = [r for r in server.requests if r.method == "POST"]
+    assert posts, "the run sent no request at all: it tested nothing"
+    assert [r.body for r in posts if names_a_real_country(r.body)] == []
+    # This server rents even where nobody can: the guard stopped every POST after the first 2xx.
+    assert len(posts) == 1
+    assert "Rentals: 1" in output
     assert code == 1
     assert "safe mode" in output
 
@@ -49,12 +55,13 @@ def test_safe_mode_sends_no_contract_valid_authenticated_request(recording, caps
 @pytest.mark.parametrize("cap", [0, 1, 3])
 def test_full_mode_never_rents_more_than_the_cap(recording, cap: int, capsys: pytest.CaptureFixture[str]) -> None:
     server, base_url = recording
-    main(["--base-url", base_url, "--mode", "full", "--max-rentals", str(cap), "--quiet", "--examples", "30"])
-    output = capsys.readouterr().out
-    rented = [r for r in server.requests if r.authorization in REAL and r.method == "POST"]
+    code = main(["--base-url", base_url, "--mode", "full", "--max-rentals", str(cap), "--quiet", "--examples", "30"])
+    captured = capsys.readouterr()
+    rented = [r for r in server.requests if r.method == "POST"]  # this server answers every POST with 201
     assert len(rented) == cap
-    assert f"Rentals: {cap}" in output
-    assert output.count("rented phon_recorded") == cap
+    assert code in (1, 2), captured.err  # it answers 201 to anything: never conformant
+    assert f"Rentals: {cap}" in captured.out or code == 2
+    assert captured.out.count("rented phon_recorded") == cap
 
 
 def test_full_mode_against_a_real_server_requires_a_cap(recording, capsys: pytest.CaptureFixture[str]) -> None:

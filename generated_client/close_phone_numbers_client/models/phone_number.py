@@ -45,9 +45,13 @@ class PhoneNumber:
     is_verified: bool
     """ Whether the number has been verified. """
     is_group_number: bool
-    """ Whether the number is shared by a group rather than owned by one user. """
+    """ Deprecated (2026-07-21; still returned, to be removed): whether the number was
+    rented with `sharing: group`. Use `participants` and `participant_groups`.
+     """
     user_id: None | str
-    """ The user a personal number belongs to; null for a group number. """
+    """ Deprecated (2026-07-21; still returned, to be removed): the user a personal number
+    belongs to (its first assignee); null for a group number. Use `participants`.
+     """
     organization_id: str
     """ The organization that rents the number. """
     label: None | str
@@ -83,7 +87,16 @@ class PhoneNumber:
     voicemail_greeting_url: None | str | Unset = UNSET
     """ The address of the voicemail greeting recording. """
     participants: list[str] | Unset = UNSET
-    """ The ids of the users who share a group number. """
+    """ The ids of the users the number is assigned to: the `assign_to` users of the
+    request, or the requesting user. (Seed-era servers listed them for group numbers
+    only.)
+     """
+    participant_groups: list[str] | Unset = UNSET
+    """ The ids of the Groups the number is assigned to (at most 40, each a Group of the
+    organization). Set through the phone number update endpoint, not this one, so a
+    new number has none. Today's endpoint always returns it; it is not required so
+    that clients keep reading answers of servers that predate it (2026-09-29).
+     """
     phone_numbers: list[str] | Unset = UNSET
     """ The numbers of the users who share a group number. """
     phone_numbers_formatted: list[str] | Unset = UNSET
@@ -193,6 +206,10 @@ class PhoneNumber:
         if not isinstance(self.participants, Unset):
             participants = self.participants
 
+        participant_groups: list[str] | Unset = UNSET
+        if not isinstance(self.participant_groups, Unset):
+            participant_groups = self.participant_groups
+
         phone_numbers: list[str] | Unset = UNSET
         if not isinstance(self.phone_numbers, Unset):
             phone_numbers = self.phone_numbers
@@ -246,6 +263,8 @@ class PhoneNumber:
             field_dict["voicemail_greeting_url"] = voicemail_greeting_url
         if participants is not UNSET:
             field_dict["participants"] = participants
+        if participant_groups is not UNSET:
+            field_dict["participant_groups"] = participant_groups
         if phone_numbers is not UNSET:
             field_dict["phone_numbers"] = phone_numbers
         if phone_numbers_formatted is not UNSET:
@@ -426,6 +445,8 @@ class PhoneNumber:
 
         participants = cast(list[str], d.pop("participants", UNSET))
 
+        participant_groups = cast(list[str], d.pop("participant_groups", UNSET))
+
         phone_numbers = cast(list[str], d.pop("phone_numbers", UNSET))
 
         phone_numbers_formatted = cast(list[str], d.pop("phone_numbers_formatted", UNSET))
@@ -462,6 +483,7 @@ class PhoneNumber:
             inbound_ring_duration=inbound_ring_duration,
             voicemail_greeting_url=voicemail_greeting_url,
             participants=participants,
+            participant_groups=participant_groups,
             phone_numbers=phone_numbers,
             phone_numbers_formatted=phone_numbers_formatted,
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -14,15 +15,26 @@ T = TypeVar("T", bound="PhoneNumberRequest")
 
 @_attrs_define
 class PhoneNumberRequest:
-    """What kind of number to rent. Unknown properties are refused. `with_mms: true` needs
-    `with_sms: true` as well (an MMS-capable number is always SMS-capable).
+    """What kind of number to rent, and for whom. Unknown properties are refused.
+    `with_mms: true` needs `with_sms: true` as well (an MMS-capable number is always
+    SMS-capable).
 
     """
 
     country: str
     """ The two-letter ISO 3166-1 code of the country to rent in, in capitals (e.g. `US`). """
-    sharing: Sharing
-    """ `personal` for a number that belongs to one user, `group` for a number shared by a group. """
+    sharing: Sharing | Unset = UNSET
+    """ Deprecated (2026-07-21): Close is retiring the personal/group distinction and will remove
+    `sharing`. Omitted, it means `personal` (a number of one user); a group number still
+    needs `group`.
+     """
+    assign_to: list[str] | Unset = UNSET
+    """ The ids of the users the new number is assigned to. Omitted: the requesting user.
+    Assigning to anyone else needs the "Manage Team Phone Numbers" permission (else
+    `403`), and every listed user must be an active member of the organization who is
+    allowed to make calls (else `400` with `field-errors.assign_to`). An empty list is
+    refused: a number is assigned to at least one user.
+     """
     bundle_id: None | str | Unset = UNSET
     """ The id of an approved regulatory bundle (documents such as a proof of address) that
     countries outside the US and Canada often require.
@@ -42,10 +54,24 @@ class PhoneNumberRequest:
     after a `has-voice-only` refusal.
      """
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.sharing, Unset):
+            warnings.warn(
+                "`sharing`: Deprecated (2026-07-21): Close is retiring the personal/group distinction and will remove `sharing`. Omitted, it means `personal` (a number of one user); a group number still needs `group`.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+
     def to_dict(self) -> dict[str, Any]:
         country = self.country
 
-        sharing = self.sharing.value
+        sharing: str | Unset = UNSET
+        if not isinstance(self.sharing, Unset):
+            sharing = self.sharing.value
+
+        assign_to: list[str] | Unset = UNSET
+        if not isinstance(self.assign_to, Unset):
+            assign_to = self.assign_to
 
         bundle_id: None | str | Unset
         if isinstance(self.bundle_id, Unset):
@@ -80,9 +106,12 @@ class PhoneNumberRequest:
         field_dict.update(
             {
                 "country": country,
-                "sharing": sharing,
             }
         )
+        if sharing is not UNSET:
+            field_dict["sharing"] = sharing
+        if assign_to is not UNSET:
+            field_dict["assign_to"] = assign_to
         if bundle_id is not UNSET:
             field_dict["bundle_id"] = bundle_id
         if carrier_type is not UNSET:
@@ -101,7 +130,14 @@ class PhoneNumberRequest:
         d = dict(src_dict)
         country = d.pop("country")
 
-        sharing = Sharing(d.pop("sharing"))
+        _sharing = d.pop("sharing", UNSET)
+        sharing: Sharing | Unset
+        if isinstance(_sharing, Unset):
+            sharing = UNSET
+        else:
+            sharing = Sharing(_sharing)
+
+        assign_to = cast(list[str], d.pop("assign_to", UNSET))
 
         def _parse_bundle_id(data: object) -> None | str | Unset:
             if data is None:
@@ -152,6 +188,7 @@ class PhoneNumberRequest:
         phone_number_request = cls(
             country=country,
             sharing=sharing,
+            assign_to=assign_to,
             bundle_id=bundle_id,
             carrier_type=carrier_type,
             prefix=prefix,

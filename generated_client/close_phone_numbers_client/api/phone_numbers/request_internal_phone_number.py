@@ -171,13 +171,24 @@ def sync_detailed(
     Close may add new `status` values at any time: clients must treat an unknown value
     as a refusal, not as a crash.
 
-    Renting a *group* number (`sharing: group`) needs the "Manage Group Phone Numbers"
-    permission; without it the answer is `403`.
+    **Who gets the number.** `assign_to` lists the users the new number is assigned to;
+    omitted, it is the requesting user, as before. Assigning to anyone other than the
+    requester, and renting a *group* number (`sharing: group`), need the "Manage Team
+    Phone Numbers" permission (formerly "Manage Group Phone Numbers"); without it the
+    answer is `403`. Every listed user must be an active member of the organization who is
+    allowed to make calls; otherwise the answer is `400` with `status: error` and the
+    reason under `field-errors.assign_to` (Close does not document the code; this contract
+    chooses 400, a request that cannot be served as written). The permission is checked
+    before the users.
+
+    `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
+    deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
     Args:
-        body (PhoneNumberRequest): What kind of number to rent. Unknown properties are refused.
-            `with_mms: true` needs
-            `with_sms: true` as well (an MMS-capable number is always SMS-capable).
+        body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
+            are refused.
+            `with_mms: true` needs `with_sms: true` as well (an MMS-capable number is always
+            SMS-capable).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -228,13 +239,24 @@ def sync(
     Close may add new `status` values at any time: clients must treat an unknown value
     as a refusal, not as a crash.
 
-    Renting a *group* number (`sharing: group`) needs the "Manage Group Phone Numbers"
-    permission; without it the answer is `403`.
+    **Who gets the number.** `assign_to` lists the users the new number is assigned to;
+    omitted, it is the requesting user, as before. Assigning to anyone other than the
+    requester, and renting a *group* number (`sharing: group`), need the "Manage Team
+    Phone Numbers" permission (formerly "Manage Group Phone Numbers"); without it the
+    answer is `403`. Every listed user must be an active member of the organization who is
+    allowed to make calls; otherwise the answer is `400` with `status: error` and the
+    reason under `field-errors.assign_to` (Close does not document the code; this contract
+    chooses 400, a request that cannot be served as written). The permission is checked
+    before the users.
+
+    `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
+    deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
     Args:
-        body (PhoneNumberRequest): What kind of number to rent. Unknown properties are refused.
-            `with_mms: true` needs
-            `with_sms: true` as well (an MMS-capable number is always SMS-capable).
+        body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
+            are refused.
+            `with_mms: true` needs `with_sms: true` as well (an MMS-capable number is always
+            SMS-capable).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -278,13 +300,24 @@ async def asyncio_detailed(
     Close may add new `status` values at any time: clients must treat an unknown value
     as a refusal, not as a crash.
 
-    Renting a *group* number (`sharing: group`) needs the "Manage Group Phone Numbers"
-    permission; without it the answer is `403`.
+    **Who gets the number.** `assign_to` lists the users the new number is assigned to;
+    omitted, it is the requesting user, as before. Assigning to anyone other than the
+    requester, and renting a *group* number (`sharing: group`), need the "Manage Team
+    Phone Numbers" permission (formerly "Manage Group Phone Numbers"); without it the
+    answer is `403`. Every listed user must be an active member of the organization who is
+    allowed to make calls; otherwise the answer is `400` with `status: error` and the
+    reason under `field-errors.assign_to` (Close does not document the code; this contract
+    chooses 400, a request that cannot be served as written). The permission is checked
+    before the users.
+
+    `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
+    deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
     Args:
-        body (PhoneNumberRequest): What kind of number to rent. Unknown properties are refused.
-            `with_mms: true` needs
-            `with_sms: true` as well (an MMS-capable number is always SMS-capable).
+        body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
+            are refused.
+            `with_mms: true` needs `with_sms: true` as well (an MMS-capable number is always
+            SMS-capable).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -335,13 +368,24 @@ async def asyncio(
     Close may add new `status` values at any time: clients must treat an unknown value
     as a refusal, not as a crash.
 
-    Renting a *group* number (`sharing: group`) needs the "Manage Group Phone Numbers"
-    permission; without it the answer is `403`.
+    **Who gets the number.** `assign_to` lists the users the new number is assigned to;
+    omitted, it is the requesting user, as before. Assigning to anyone other than the
+    requester, and renting a *group* number (`sharing: group`), need the "Manage Team
+    Phone Numbers" permission (formerly "Manage Group Phone Numbers"); without it the
+    answer is `403`. Every listed user must be an active member of the organization who is
+    allowed to make calls; otherwise the answer is `400` with `status: error` and the
+    reason under `field-errors.assign_to` (Close does not document the code; this contract
+    chooses 400, a request that cannot be served as written). The permission is checked
+    before the users.
+
+    `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
+    deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
     Args:
-        body (PhoneNumberRequest): What kind of number to rent. Unknown properties are refused.
-            `with_mms: true` needs
-            `with_sms: true` as well (an MMS-capable number is always SMS-capable).
+        body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
+            are refused.
+            `with_mms: true` needs `with_sms: true` as well (an MMS-capable number is always
+            SMS-capable).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,0 +1,77 @@
+"""Safe mode costs nothing on any server: faithful, lenient in one way, or ignoring authentication.
+
+Each lenient server is the faithful mock behind a front that repairs one kind of request the
+contract forbids; the mock's own books then say what such a server would have rented.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.mock import build
+from conformance.mock.server import MockServer
+from conformance.suite.cli import main
+from tests.suite.lenient import LENIENCIES, Leniency, LenientServer
+
+SAFE = ["--mode", "safe", "--quiet", "--examples", "60"]
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
+    monkeypatch.setenv("CLOSE_BEARER_TOKEN", "mock_oauth_token")
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("leniency", LENIENCIES, ids=[leniency.name for leniency in LENIENCIES])
+def test_a_lenient_server_rents_nothing_and_its_leniency_is_reported(
+    leniency: Leniency, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = LenientServer(leniency)
+    with MockServer(server) as running:
+        code = main(["--base-url", running.origin + "/api/v1", *SAFE])
+    output = capsys.readouterr().out
+    assert server.mock.store.rentals() == [], f"{leniency.name}: safe mode rented\n{output}"
+    assert "Rentals: 0" in output
+    assert code == 1, f"{leniency.name} was not reported:\n{output}"
+    assert f"  {leniency.reported_by}" in output, f"{leniency.name} not named by its probe:\n{output}"
+
+
+@pytest.mark.usefixtures("credentials")
+def test_the_faithful_mock_passes_in_safe_mode_and_rents_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    app = build()
+    with MockServer(app) as running:
+        code = main(["--base-url", running.origin + "/api/v1", *SAFE])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert app.store.rentals() == []
+    # Safe mode still proves that both schemes reach the business rules (aimed at a country without numbers).
+    assert "authentication (fixed probes)                             7         0" in output
+    business = int(output.split("Authenticated requests answered by the business rules: ")[1].split()[0])
+    assert business > 50
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_seed_era_server_that_defaults_the_missing_sharing_rents_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def default_sharing(raw: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        import json
+
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return raw, headers
+        if isinstance(body, dict):
+            body.setdefault("sharing", "personal")
+        return json.dumps(body).encode(), headers
+
+    server = LenientServer(
+        Leniency("defaults sharing", "missing required sharing", default_sharing), build(generation="seed")
+    )
+    with MockServer(server) as running:
+        code = main(["--base-url", running.origin + "/api/v1", "--contract", "seed", *SAFE])
+    output = capsys.readouterr().out
+    assert server.mock.store.rentals() == []
+    assert code == 1
+    assert "missing required sharing:" in output

@@ -29,7 +29,7 @@ $(SPECTRAL): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(STAMP) $(SPECTRAL) ## Create .venv with the pinned packages and the npm tools (Spectral, Prism)
+setup: $(STAMP) $(SPECTRAL) ## Create .venv with the pinned packages and the npm tools (Spectral, oasdiff, Prism)
 
 lock: ## Re-resolve requirements.lock from the exact pins in pyproject.toml
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -49,6 +49,8 @@ def test_a_user_scenarios_secrets_are_never_printed(tmp_path: Path) -> None:
         (["serve", "--workers", "2"], "add --state FILE"),
         (["serve", "--workers", "0"], "at least 1"),
         (["serve", "--scenario", "/nonexistent/scenario.yaml"], "cannot read scenario"),
+        (["serve", "--port", "80000"], "between 0 and 65535"),
+        (["serve", "--port", "-5"], "between 0 and 65535"),
     ],
 )
 def test_usage_mistakes_are_one_line_without_traceback(
@@ -88,3 +90,14 @@ def test_a_state_file_that_is_not_ours_is_a_clear_usage_error(
     err = capsys.readouterr().err
     assert "cannot use" in err
     assert "Traceback" not in err
+
+
+def test_serve_can_emulate_the_seed_era_endpoint() -> None:
+    with mock_process("--generation", "seed") as (origin, process):
+        assert httpx.post(origin + ENDPOINT, json={"country": "US"}, auth=("mock_admin_key", "")).status_code == 400
+        rented = httpx.post(
+            origin + ENDPOINT, json={"country": "US", "sharing": "personal"}, auth=("mock_admin_key", "")
+        )
+        assert rented.status_code == 201
+        assert "participant_groups" not in rented.json()
+    assert "seed's endpoint, contract 1.0.0" in process.out

@@ -161,3 +161,91 @@ def test_reset_forgets_every_rental(client: httpx.Client) -> None:
     rent(client, {"country": "US", "sharing": "personal"})
     assert client.post("/__mock__/reset").status_code == 200
     assert accounts(client)["rentals"] == 0
+
+
+# -- today's endpoint: assign_to, sharing's default, and the order of refusals -------------
+
+
+def test_without_sharing_a_number_is_personal_and_assigned_to_the_requester(client: httpx.Client) -> None:
+    response = rent(client, {"country": "US", "prefix": "650"})
+    assert response.status_code == 201, response.text
+    number = response.json()
+    assert number["is_group_number"] is False
+    assert number["user_id"] == "user_mockAdmin"
+    assert number["participants"] == ["user_mockAdmin"]
+    assert number["participant_groups"] == []
+
+
+def test_assign_to_names_the_owners_and_user_id_is_the_first(client: httpx.Client) -> None:
+    response = rent(client, {"country": "US", "assign_to": ["user_mockCaller", "user_mockMember"]})
+    assert response.status_code == 201, response.text
+    number = response.json()
+    assert number["participants"] == ["user_mockCaller", "user_mockMember"]
+    assert number["user_id"] == "user_mockCaller"
+
+
+def test_assigning_to_oneself_needs_no_permission(client: httpx.Client) -> None:
+    response = rent(client, {"country": "US", "assign_to": ["user_mockMember"]}, auth=MEMBER)
+    assert response.status_code == 201, response.text
+    assert response.json()["participants"] == ["user_mockMember"]
+
+
+@pytest.mark.parametrize(
+    ("assignee", "status", "words"),
+    [
+        ("user_mockCaller", 403, "Manage Team Phone Numbers"),  # the member may not assign to others
+    ],
+)
+def test_assigning_to_others_without_the_permission_is_403(client, assignee, status, words) -> None:
+    before = accounts(client)
+    response = rent(client, {"country": "US", "assign_to": [assignee]}, auth=MEMBER)
+    assert response.status_code == status
+    assert words in response.json()["error"]
+    assert accounts(client) == before
+
+
+@pytest.mark.parametrize(
+    ("assignee", "reason"),
+    [
+        ("user_mockInactive", "not an active member"),
+        ("user_mockNoCalls", "not allowed to make calls"),
+        ("user_mockBroke", "not a member of this organization"),  # another organization's user
+        ("user_nobody", "not a member of this organization"),
+    ],
+)
+def test_an_assignee_who_cannot_take_the_number_is_400_naming_assign_to(client, assignee, reason) -> None:
+    before = accounts(client)
+    response = rent(client, {"country": "US", "assign_to": ["user_mockCaller", assignee]})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "error"
+    assert reason in body["field-errors"]["assign_to"]
+    assert accounts(client) == before
+
+
+def test_a_bundle_country_answers_needs_more_info_before_has_voice_only(client: httpx.Client) -> None:
+    # DE has only voice numbers and needs a bundle: the final answer comes first, so no retry is wasted.
+    response = rent(client, {"country": "DE"})
+    assert response.status_code == 400
+    assert response.json()["status"] == "needs-more-info"
+
+
+def test_the_seed_generation_requires_sharing_and_refuses_assign_to() -> None:
+    from conformance.mock import build
+    from tests.conftest import ADMIN, ENDPOINT
+
+    app = build(generation="seed")
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+
+    async def call(body: dict) -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as async_client:
+            return await async_client.post(ENDPOINT, json=body, auth=ADMIN)
+
+    import asyncio
+
+    assert set(asyncio.run(call({"country": "US"})).json()["field-errors"]) == {"sharing"}
+    refused = asyncio.run(call({"country": "US", "sharing": "personal", "assign_to": ["user_mockAdmin"]}))
+    assert "assign_to" in refused.json()["field-errors"]
+    rented = asyncio.run(call({"country": "US", "sharing": "personal"})).json()
+    assert "participant_groups" not in rented
+    assert rented["participants"] == []

@@ -7,7 +7,9 @@ a repr, a log line or an exception message.
 """
 
 import base64
+import datetime
 import email.utils
+import math
 import re
 import ssl
 import time
@@ -47,26 +49,46 @@ class RetryPolicy:
         return max(wait, 0.0)
 
 
+def _seconds(value: Any) -> float | None:
+    """A finite number of seconds, or None for anything else (garbage, NaN, infinity)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _seconds_until(http_date: str) -> float | None:
+    """Seconds until an HTTP-date (`Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`), or None."""
+    try:
+        when = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.timestamp() - time.time()
+
+
 def requested_wait(response: httpx.Response) -> float | None:
-    """The longest wait the answer asks for: `RateLimit` reset (`,` or `;` form), `Retry-After`, Close's `rate_reset`."""
-    waits: list[float] = []
+    """The longest wait the answer asks for: `RateLimit` reset (`,` or `;` form), `Retry-After`, Close's `rate_reset`.
+
+    Any value gives a finite wait or none, never an exception: HTTP-dates are read, garbage,
+    NaN and infinity are ignored; the policy then bounds what is left.
+    """
+    waits: list[float | None] = []
     match = _RATELIMIT_RESET.search(response.headers.get("ratelimit", ""))
     if match:
-        waits.append(float(match.group(1)))
+        waits.append(_seconds(match.group(1)))
     retry_after = response.headers.get("retry-after", "").strip()
     if retry_after:
-        try:
-            waits.append(float(retry_after))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(retry_after) if retry_after else None
-            if when is not None:
-                waits.append(when.timestamp() - time.time())
+        seconds = _seconds(retry_after)
+        waits.append(seconds if seconds is not None else _seconds_until(retry_after))
     try:
-        body = response.json()
-        waits.append(float(body["error"]["rate_reset"]))
-    except (ValueError, KeyError, TypeError):
+        waits.append(_seconds(response.json()["error"]["rate_reset"]))
+    except (ValueError, KeyError, TypeError, IndexError):
         pass
-    return max(waits) if waits else None
+    known = [wait for wait in waits if wait is not None]
+    return max(known) if known else None
 
 
 @define

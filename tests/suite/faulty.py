@@ -97,7 +97,7 @@ def _other_country(body: Body) -> Body:
 FAULTS = [
     Fault(
         "accepts a six-character prefix",
-        "negative_data_rejection",
+        "request_boundaries",  # the deterministic boundary probe, not the luck of generation
         request=_on_body(lambda b: {**b, "prefix": b["prefix"][:5]} if isinstance(b.get("prefix"), str) else b),
     ),
     Fault(

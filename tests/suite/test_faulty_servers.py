@@ -12,12 +12,6 @@ from tests.suite.faulty import FAULTS, Fault, FaultyServer
 ARGS = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "60"]
 
 
-@pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
-    monkeypatch.setenv("CLOSE_BEARER_TOKEN", "mock_oauth_token")
-
-
 @pytest.mark.usefixtures("credentials")
 @pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
 def test_every_faulty_server_is_caught(fault: Fault, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,12 +16,6 @@ from tests.suite.lenient import LENIENCIES, Leniency, LenientServer
 SAFE = ["--mode", "safe", "--quiet", "--examples", "60"]
 
 
-@pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
-    monkeypatch.setenv("CLOSE_BEARER_TOKEN", "mock_oauth_token")
-
-
 @pytest.mark.usefixtures("credentials")
 @pytest.mark.parametrize("leniency", LENIENCIES, ids=[leniency.name for leniency in LENIENCIES])
 def test_a_lenient_server_rents_nothing_and_its_leniency_is_reported(

@@ -12,19 +12,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.mock import build
+from conformance.mock.app import MockApp
 
 Body = dict[str, Any]
 Answer = tuple[int, dict[str, str], bytes]
 
 
+Repair = Callable[[bytes, dict[str, str]], tuple[bytes, dict[str, str]]]
+
+
 @dataclass(frozen=True)
 class Fault:
-    """One deviation: rewrite the request body/headers and/or the answer."""
+    """One deviation: rewrite the raw request, the parsed request body/headers, and/or the answer."""
 
     name: str
-    expect: str  # the check that must report it
+    expect: str  # the check (or fixed probe) that must report it
     request: Callable[[Any, dict[str, str]], tuple[Any, dict[str, str]]] | None = None
     answer: Callable[[Any, Answer], Answer] | None = None
+    raw: Repair | None = None  # applied first, to the bytes and headers as they arrived
 
 
 def _json_answer(status: int, headers: dict[str, str], body: Any) -> Answer:
@@ -163,13 +168,15 @@ async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
 
 
 class FaultyServer:
-    """ASGI app: the default mock with one fault applied."""
+    """ASGI app: the default mock (or the one given) with one fault applied; `mock` holds the books."""
 
-    def __init__(self, fault: Fault) -> None:
+    def __init__(self, fault: Fault, mock: MockApp | None = None) -> None:
         self.fault = fault
-        self.mock = build()
+        self.mock = mock or build()
 
     def _rewrite_request(self, raw: bytes, headers: dict[str, str]) -> tuple[Any, bytes, dict[str, str]]:
+        if self.fault.raw is not None:
+            raw, headers = self.fault.raw(raw, headers)
         try:
             body: Any = json.loads(raw)
         except ValueError:

@@ -1,21 +1,18 @@
 """Lenient servers: the faithful mock behind a front that tolerates one kind of bad request.
 
-Each variant repairs a request the contract forbids (the way careless servers do) before
-the mock sees it, so the mock, and its books, say exactly what such a server would rent.
+Each variant is a `Fault` whose raw repair fixes a request the contract forbids (the way
+careless servers do) before the mock sees it, so the mock, and its books, say exactly what
+such a server would rent. Serve one with `FaultyServer`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from conformance.mock import build
-from conformance.mock.app import MockApp
-from tests.suite.faulty import read_body, request_headers
+from tests.suite.faulty import Fault, Repair
 
-Repair = Callable[[bytes, dict[str, str]], tuple[bytes, dict[str, str]]]
 KNOWN_FIELDS = {"country", "sharing", "assign_to", "bundle_id", "carrier_type", "prefix", "with_mms", "with_sms"}
 
 
@@ -58,72 +55,43 @@ def _enums(body: dict[str, Any]) -> dict[str, Any]:
     return fixed
 
 
-@dataclass(frozen=True)
-class Leniency:
-    """One tolerated fault, and the probe that must report it."""
-
-    name: str
-    reported_by: str
-    repair: Repair
+def lenient(name: str, reported_by: str, repair: Repair) -> Fault:
+    """A server that tolerates one kind of bad request; `reported_by` is the probe that must name it."""
+    return Fault(name, reported_by, raw=repair)
 
 
 LENIENCIES = [
-    Leniency(
+    lenient(
         "accepts unknown fields",
         "unknown field",
         _on_json(lambda b: {k: v for k, v in b.items() if k in KNOWN_FIELDS}),
     ),
-    Leniency("accepts values outside an enum", "sharing outside its enum", _on_json(_enums)),
-    Leniency(
+    lenient("accepts values outside an enum", "sharing outside its enum", _on_json(_enums)),
+    lenient(
         "cuts an over-long prefix",
         "prefix one past maxLength",
         _on_json(lambda b: {**b, "prefix": b["prefix"][:5]} if isinstance(b.get("prefix"), str) else b),
     ),
-    Leniency(
+    lenient(
         "upper-cases the country",
         "country in lower case",
         _on_json(lambda b: {**b, "country": b["country"].upper()} if isinstance(b.get("country"), str) else b),
     ),
-    Leniency(
+    lenient(
         "accepts MMS without SMS",
         "with_mms: true without with_sms: true",
         _on_json(lambda b: {**b, "with_sms": True} if b.get("with_mms") is True else b),
     ),
-    Leniency("reads JSON followed by garbage", "valid JSON followed by garbage", _first_json_value),
-    Leniency("coerces wrong types", "with_sms of the wrong type", _on_json(_coerce)),
-    Leniency(
+    lenient("reads JSON followed by garbage", "valid JSON followed by garbage", _first_json_value),
+    lenient("coerces wrong types", "with_sms of the wrong type", _on_json(_coerce)),
+    lenient(
         "ignores the content type",
         "valid body sent as text/plain",
         lambda raw, headers: (raw, {**headers, "content-type": "application/json"}),
     ),
-    Leniency(
+    lenient(
         "ignores authentication",
         "no credentials",
         lambda raw, headers: (raw, {**headers, "authorization": "Bearer mock_oauth_token"}),
     ),
 ]
-
-
-class LenientServer:
-    """ASGI app: the default mock behind one repair; `mock` holds the books."""
-
-    def __init__(self, leniency: Leniency, mock: MockApp | None = None) -> None:
-        self.leniency = leniency
-        self.mock = mock or build()
-
-    async def __call__(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            return
-        raw, headers = self.leniency.repair(await read_body(receive), request_headers(scope))
-        headers["content-length"] = str(len(raw))
-        inner = {**scope, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
-
-        async def inner_receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        await self.mock(inner, inner_receive, send)

@@ -8,12 +8,10 @@ import pytest
 
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
-from conformance.suite.guard import basic
 from tests.suite.recording import RecordingServer
 
 KEY = "canary_key_4b1d0c5e"
 TOKEN = "canary_token_9f8e7d6c"
-REAL = {basic(KEY), f"Bearer {TOKEN}"}
 
 
 def names_a_real_country(body: bytes) -> bool:

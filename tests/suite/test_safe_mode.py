@@ -11,7 +11,8 @@ import pytest
 from conformance.mock import build
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
-from tests.suite.lenient import LENIENCIES, Leniency, LenientServer
+from tests.suite.faulty import Fault, FaultyServer
+from tests.suite.lenient import LENIENCIES, lenient
 
 SAFE = ["--mode", "safe", "--quiet", "--examples", "60"]
 
@@ -19,16 +20,16 @@ SAFE = ["--mode", "safe", "--quiet", "--examples", "60"]
 @pytest.mark.usefixtures("credentials")
 @pytest.mark.parametrize("leniency", LENIENCIES, ids=[leniency.name for leniency in LENIENCIES])
 def test_a_lenient_server_rents_nothing_and_its_leniency_is_reported(
-    leniency: Leniency, capsys: pytest.CaptureFixture[str]
+    leniency: Fault, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server = LenientServer(leniency)
+    server = FaultyServer(leniency)
     with MockServer(server) as running:
         code = main(["--base-url", running.origin + "/api/v1", *SAFE])
     output = capsys.readouterr().out
     assert server.mock.store.rentals() == [], f"{leniency.name}: safe mode rented\n{output}"
     assert "Rentals: 0" in output
     assert code == 1, f"{leniency.name} was not reported:\n{output}"
-    assert f"  {leniency.reported_by}" in output, f"{leniency.name} not named by its probe:\n{output}"
+    assert f"  {leniency.expect}" in output, f"{leniency.name} not named by its probe:\n{output}"
 
 
 @pytest.mark.usefixtures("credentials")
@@ -60,8 +61,8 @@ def test_a_seed_era_server_that_defaults_the_missing_sharing_rents_nothing(
             body.setdefault("sharing", "personal")
         return json.dumps(body).encode(), headers
 
-    server = LenientServer(
-        Leniency("defaults sharing", "missing required sharing", default_sharing), build(generation="seed")
+    server = FaultyServer(
+        lenient("defaults sharing", "missing required sharing", default_sharing), build(generation="seed")
     )
     with MockServer(server) as running:
         code = main(["--base-url", running.origin + "/api/v1", "--contract", "seed", *SAFE])

@@ -139,18 +139,20 @@ def _check_shape(raw: Any, source: str) -> dict[str, Any]:
     return cast("dict[str, Any]", raw)
 
 
-def _block(country: str, index: int, raw: dict[str, Any], source: str) -> Block:
+def _block(country: str, index: int, raw: dict[str, Any], problems: list[str]) -> Block | None:
+    """One inventory block, or None with its problems added to `problems`."""
     carrier_type = raw["carrier_type"]
+    where = f"countries/{country}/numbers/{index}"
     length = numbers.national_length(country, carrier_type)
     if length is None:
-        raise ScenarioError(f"scenario {source}: {country} has no {carrier_type} numbers (phonenumbers)")
-    sms = bool(raw.get("sms", False))
+        problems.append(f"  at {where}: {country} has no {carrier_type!r} numbers (phonenumbers)")
+        return None
     block = Block(
         id=f"{country}-{index}-{carrier_type}-{raw['prefix']}",
         country=country,
         prefix=raw["prefix"],
         carrier_type=carrier_type,
-        sms=sms,
+        sms=bool(raw.get("sms", False)),
         mms=bool(raw.get("mms", False)),
         count=raw["count"],
         price_cents=_cents(raw["price"]),
@@ -158,58 +160,65 @@ def _block(country: str, index: int, raw: dict[str, Any], source: str) -> Block:
         length=length,
     )
     if block.mms and not block.sms:
-        raise ScenarioError(f"scenario {source}: {block.id} offers MMS without SMS")
+        problems.append(f"  at {where}: offers MMS without SMS (mms: true, sms: false)")
     if inventory.first_number(block, block.prefix) is None:
-        raise ScenarioError(
-            f"scenario {source}: {block.id}: no valid {carrier_type} number of {country} "
-            f"starts with {block.prefix!r}; fix the prefix or the carrier type"
+        problems.append(
+            f"  at {where}: no valid {carrier_type} number of {country} starts with prefix {block.prefix!r}; "
+            "fix the prefix or the carrier type"
         )
     return block
 
 
+def _known(kind: str, name: str, value: str, known: dict[str, Any], problems: list[str]) -> bool:
+    if value in known:
+        return True
+    problems.append(f"  at {kind}/{name}: names unknown {value!r}")
+    return False
+
+
 def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
-    """Build a Scenario from parsed YAML, or raise ScenarioError saying what is wrong."""
+    """Build a Scenario from parsed YAML, or raise ScenarioError listing everything that is wrong."""
     data = _check_shape(raw, source)
+    problems: list[str] = []
     organizations = {
         org_id: Organization(org_id, _cents(org["budget"]), bool(org.get("recharge_fails", False)))
         for org_id, org in data["organizations"].items()
     }
-    users: dict[str, User] = {}
-    for user_id, user in data["users"].items():
-        if user["organization"] not in organizations:
-            raise ScenarioError(f"scenario {source}: user {user_id} names unknown organization")
-        users[user_id] = User(
+    users: dict[str, User] = {
+        user_id: User(
             user_id,
             organizations[user["organization"]],
             can_manage_group_numbers=bool(user.get("can_manage_group_numbers")),
             active=bool(user.get("active", True)),
             can_call=bool(user.get("can_call", True)),
         )
+        for user_id, user in data["users"].items()
+        if _known("users", user_id, user["organization"], organizations, problems)
+    }
 
     def holders(kind: str) -> dict[str, User]:
-        found: dict[str, User] = {}
-        for secret, user_id in data["credentials"].get(kind, {}).items():
-            if user_id not in users:
-                raise ScenarioError(f"scenario {source}: a credential in {kind} names unknown {user_id}")
-            found[secret] = users[user_id]
-        return found
+        return {
+            secret: users[user_id]
+            for secret, user_id in data["credentials"].get(kind, {}).items()
+            if _known(f"credentials/{kind}", "(a secret)", user_id, users, problems)
+        }
 
     api_keys, oauth_tokens = holders("api_keys"), holders("oauth_tokens")
-    if not api_keys and not oauth_tokens:
-        raise ScenarioError(f"scenario {source}: no credentials, so every request would get 401")
-    bundles = {}
-    for bundle_id, bundle in data.get("bundles", {}).items():
-        if bundle["organization"] not in organizations:
-            raise ScenarioError(f"scenario {source}: bundle {bundle_id} names unknown organization")
-        bundles[bundle_id] = (bundle["organization"], bundle["country"])
-    countries = {
-        code: Country(
-            code,
-            bool(country.get("requires_bundle", False)),
-            tuple(_block(code, i, block, source) for i, block in enumerate(country["numbers"])),
-        )
-        for code, country in data["countries"].items()
+    if not data["credentials"].get("api_keys") and not data["credentials"].get("oauth_tokens"):
+        problems.append("  at credentials: none, so every request would get 401")
+    bundles = {
+        bundle_id: (bundle["organization"], bundle["country"])
+        for bundle_id, bundle in data.get("bundles", {}).items()
+        if _known("bundles", bundle_id, bundle["organization"], organizations, problems)
     }
+    countries = {}
+    for code, country in data["countries"].items():
+        blocks = [_block(code, index, block, problems) for index, block in enumerate(country["numbers"])]
+        countries[code] = Country(
+            code, bool(country.get("requires_bundle", False)), tuple(b for b in blocks if b is not None)
+        )
+    if problems:
+        raise ScenarioError(f"scenario {source} is not consistent:\n" + "\n".join(problems))
     rate = data.get("rate_limit")
     return Scenario(
         name=source,

@@ -13,7 +13,7 @@ from schemathesis.engine import events
 
 from conformance import numbers
 from conformance.suite import safety
-from conformance.suite.guard import PLACEHOLDER_ANY
+from conformance.suite.credentials import PLACEHOLDER_ANY
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,11 +51,16 @@ class EngineResult:
     seconds: float = 0.0
 
 
-def load_config(seed: int, max_examples: int | None) -> schemathesis.Config:
-    """The suite's schemathesis.toml (valid and invalid requests) with the run's seed and budget."""
+def load_config(seed: int, max_examples: int | None, request_timeout: float = 600.0) -> schemathesis.Config:
+    """The suite's schemathesis.toml (valid and invalid requests) with the run's seed and budget.
+
+    The guard answers every request itself within its own bounds (timeout, 429 waits,
+    deadline), so schemathesis' own timeout is the run's deadline: it never gives up first.
+    """
     text = resources.files("conformance.suite").joinpath("schemathesis.toml").read_text("utf-8")
     data = tomllib.loads(text)
     data["seed"] = seed
+    data["request-timeout"] = request_timeout
     generation = data.setdefault("generation", {})
     if max_examples is not None:
         generation["max-examples"] = max_examples
@@ -116,6 +121,7 @@ def run(
     max_examples: int | None,
     safe: bool,
     progress: Callable[[str], None],
+    request_timeout: float = 600.0,
 ) -> EngineResult:
     """Run every schemathesis phase against `base_url` (the guard) and tally each check.
 
@@ -123,7 +129,7 @@ def run(
     aimed at the unrentable country first, so the guard lets it through.
     """
     global _aiming  # noqa: PLW0603 - schemathesis hooks are module-level functions
-    config = load_config(seed, max_examples)
+    config = load_config(seed, max_examples, request_timeout)
     schema = schemathesis.openapi.from_path(str(contract.path), config=config)
     schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
     if not safe:

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from conformance.suite import safety
-from conformance.suite.guard import GUARD_HEADER, PLACEHOLDER_ANY, PLACEHOLDER_KEY, PLACEHOLDER_TOKEN, basic
+from conformance.suite.credentials import PLACEHOLDER_ANY, PLACEHOLDER_KEY, PLACEHOLDER_TOKEN, basic
+from conformance.suite.guard import GUARD_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -12,10 +12,13 @@ import httpx
 
 from conformance import contract as contracts
 from conformance.suite import checks, engine, probes
-from conformance.suite.guard import PLACEHOLDER_ANY, Exchange, Guard, Policy, Secrets, basic
+from conformance.suite.credentials import PLACEHOLDER_ANY, Secrets, basic
+from conformance.suite.guard import Guard, Policy, Tally
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from conformance.suite.exchange import Exchange
 
 # The default scenario's published test credentials, not secrets.
 MOCK_KEY = "mock_admin_key"
@@ -38,6 +41,9 @@ class Options:
     seed: int
     secrets: Secrets
     contract: contracts.Contract = field(default_factory=contracts.today)
+    timeout: float = 10.0  # seconds per request
+    deadline: float = 600.0  # seconds for the whole run
+    rate: float | None = None  # at most this many requests a second
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Violation:
     message: str
     exchange: Exchange | None
     occurrences: int = 1
+    explained_by: int | None = None  # the number of the violation that likely causes this one
 
 
 @dataclass
@@ -65,6 +72,9 @@ class Report:
     tallies: dict[str, tuple[int, int]] = field(default_factory=dict)  # check -> (cases, failures)
     accounting: dict[str, Any] | None = None
     not_checked: list[str] = field(default_factory=list)
+    pacing: Tally = field(default_factory=Tally)
+    stopped: str | None = None  # why the guard stopped sending early (server gone, deadline)
+    unreachable: str | None = None  # the server stopped answering (a violation)
 
     @property
     def rentals(self) -> list[Exchange]:
@@ -114,7 +124,8 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
     """Run everything and return the report; raise CannotTest when nothing meaningful could run."""
     embedded = options.base_url is None
     with target(options) as (base_url, secrets):
-        policy = Policy(options.mode, options.max_rentals)
+        deadline = time.monotonic() + options.deadline
+        policy = Policy(options.mode, options.max_rentals, options.timeout, deadline, options.rate)
         with Guard(base_url, secrets, policy, options.contract) as guard:
             guard.on_exchange = _ticker(guard, progress)
             _preflight(guard)
@@ -130,7 +141,7 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
                 have |= {"token"} if secrets.bearer_token else set()
                 outcome = probes.run(
                     guard.base_url, options.contract, have=have, rentals_allowed=options.mode == "full",
-                    progress=progress, exchange_count=lambda: len(guard.exchanges),
+                    progress=progress, exchange_count=lambda: len(guard.exchanges), timeout=options.deadline,
                 )  # fmt: skip
                 progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
                 result = engine.run(
@@ -140,10 +151,15 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
                     max_examples=options.examples,
                     safe=options.mode == "safe",
                     progress=progress,
+                    request_timeout=options.deadline,
                 )
             finally:
                 checks.activate(None)
             report = Report(base_url, embedded, options, result, outcome, guard.snapshot(), observations)
+            report.pacing = guard.pacing
+            deadline_hit = any(e.blocked and "deadline" in e.blocked for e in report.exchanges)
+            report.unreachable = guard.unreachable
+            report.stopped = guard.unreachable or ("the run's deadline was reached" if deadline_hit else None)
             if embedded:
                 report.accounting = _accounting(guard.upstream_origin, report)
     _judge(report)
@@ -170,6 +186,12 @@ def _preflight(guard: Guard) -> None:
     )
     if exchange.error is not None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {exchange.error}")
+    if exchange.status == 404:
+        raise CannotTest(
+            f"{guard.upstream_origin}{exchange.path} answered 404: the endpoint is not there. Is the base URL "
+            f"right? It should end in the API's base path, like https://api.close.com/api/v1 "
+            f"(given: {guard.upstream_prefix or '/'})"
+        )
 
 
 def _retrier(guard: Guard) -> Callable[[dict[str, Any]], tuple[int, Any]]:
@@ -220,10 +242,80 @@ def _judge(report: Report) -> None:
             )
         report.tallies["mock_accounting"] = (1, len(problems))
         _collect(report, "mock_accounting", [(None, problem) for problem in problems])
+    _server_failures(report)
+    _static_rentals(report)
     cap = report.options.max_rentals
     if report.options.mode == "full" and cap is not None and len(report.rentals) >= cap:
         report.not_checked.append(f"authenticated requests stopped at the rental cap (--max-rentals {cap})")
     _could_it_test(report)
+
+
+def _server_failures(report: Report) -> None:
+    """Timeouts, disconnects, resets and protocol errors: violations of their own, listed first."""
+    failed = [exchange for exchange in report.exchanges if exchange.server_failure]
+    if report.stopped:
+        report.not_checked.insert(0, f"the run stopped early: {report.stopped}")
+    gone = []
+    if report.unreachable:
+        last = next((e for e in reversed(report.exchanges) if e.error), None)
+        gone = [Violation("server_failures", report.unreachable, last)]
+    if not failed and not gone:
+        report.tallies["server_failures"] = (sum(1 for e in report.exchanges if e.may_have_reached), 0)
+        return
+    by_kind: dict[str, list[Exchange]] = {}
+    for exchange in failed:
+        by_kind.setdefault(exchange.failure or "failure", []).append(exchange)
+    explained = {
+        "timeout": f"the server did not answer within {report.options.timeout:g} s (--timeout)",
+        "disconnect": "the server closed the connection without answering",
+        "protocol": "the server's answer was not valid HTTP",
+    }
+    found = []
+    for kind, exchanges in by_kind.items():
+        smallest = min(exchanges, key=lambda exchange: len(exchange.body))
+        found.append(
+            Violation(
+                "server_failures",
+                f"{explained.get(kind, kind)}: {len(exchanges)} request(s); e.g. {smallest.error}",
+                smallest,
+                len(exchanges),
+            )
+        )
+    report.tallies["server_failures"] = (
+        sum(1 for e in report.exchanges if e.may_have_reached),
+        len(failed) + len(gone),
+    )
+    report.violations[:0] = gone + found  # first: a server that fails is what to fix first
+
+
+RENTAL_CHECKS = frozenset(
+    {
+        "rented_number_in_requested_country", "rented_number_has_requested_prefix",
+        "rented_number_of_requested_carrier_type", "rented_number_capabilities", "rented_number_ownership",
+        "rentals_are_distinct_and_stable", "invalid_request_never_rents", "negative_data_rejection",
+    }
+)  # fmt: skip
+
+
+def _static_rentals(report: Report) -> None:
+    """One root cause for many findings: every rental answered with the very same body."""
+    bodies = [exchange.response_body for exchange in report.rentals]
+    if len(bodies) < 3 or len(set(bodies)) != 1:
+        return
+    first = report.rentals[0]
+    finding = Violation(
+        "static_rental_body",
+        f"Every rental ({len(bodies)}) was answered with the same body (id {first.rental_id()}), whatever was "
+        "asked: the server does not rent per request (a static mock?). The country, prefix, kind and ownership "
+        "findings below follow from this.",
+        first,
+        len(bodies),
+    )
+    position = sum(1 for violation in report.violations if violation.check == "server_failures")
+    report.violations.insert(position, finding)
+    for violation in report.violations:
+        if violation.check in RENTAL_CHECKS or violation.check.startswith("rented_"):
+            violation.explained_by = position + 1
 
 
 def _exchange(report: Report, number: int | None) -> Exchange | None:

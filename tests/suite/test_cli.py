@@ -23,7 +23,7 @@ def test_the_default_run_tests_the_embedded_mock_and_passes(tmp_path: Path, caps
     assert "fuzzing" in err  # progress went to stderr
     record = json.loads((tmp_path / "report.json").read_text())
     har = json.loads((tmp_path / "exchanges.har").read_text())
-    unsent = record["requests_held_back"] + record["requests_not_sendable"]
+    unsent = record["requests_held_back"] + record["requests_not_sendable"] + record["requests_without_answer"]
     assert len(har["log"]["entries"]) == record["requests_sent"] + unsent
     assert record["requests_held_back"] == 0  # nothing is held back against the mock
     assert har["log"]["entries"][1]["request"]["url"].startswith("http://127.0.0.1:")

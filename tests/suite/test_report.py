@@ -10,7 +10,8 @@ from conformance.suite.report import curl, junit_cannot_test, shell_quote, xml_t
 
 
 def exchange(body: bytes) -> Exchange:
-    return Exchange(1, None, "POST", "/api/v1/x/", [("content-type", "application/json")], body, None, False)
+    headers = [("content-type", "application/json")]
+    return Exchange(1, None, "POST", "/api/v1/x/", headers, body, scheme=None, allowed_body=False)
 
 
 def test_control_characters_become_escapes_that_xml_accepts() -> None:

@@ -61,6 +61,27 @@ def _crash_on_null_bundle(body: Any, answer: Answer) -> Answer:
     return answer
 
 
+def _crash_on_empty_string(body: Any, answer: Answer) -> Answer:
+    if isinstance(body, dict) and "" in [value for key, value in body.items() if key != "prefix"]:
+        return 500, {"content-type": "text/plain"}, b"Internal Server Error"
+    return answer
+
+
+def _refuse_large_bodies(body: Any, answer: Answer) -> Answer:
+    if len(json.dumps(body)) > 32_768:
+        return _json_answer(413, {"content-type": "application/json"}, {"status": "error", "error": "too large"})
+    return answer
+
+
+def _wrong_field_named(_body: Any, answer: Answer) -> Answer:
+    status, headers, raw = answer
+    refused = json.loads(raw) if status == 400 else {}
+    if isinstance(refused.get("field-errors"), dict) and refused["field-errors"]:
+        refused["field-errors"] = {"country": "invalid"}
+        return _json_answer(status, headers, refused)
+    return answer
+
+
 def _plain_text_errors(_body: Any, answer: Answer) -> Answer:
     status, headers, raw = answer
     if status == 400:
@@ -149,6 +170,64 @@ FAULTS = [
         "refusal_explains_itself",
         answer=lambda _b, a: _json_answer(a[0], a[1], {"error": "no"}) if a[0] in (403, 404) else a,
     ),
+    # Round 2 (issue 13): one server per class of fault.
+    # 1. internal consistency of a rented number
+    Fault(
+        "number_formatted is another number",
+        "rented_number_is_consistent",
+        answer=_on_rental(lambda r: {**r, "number_formatted": r["number_formatted"][:-1] + "0"}),
+    ),
+    Fault(
+        "texts abroad without SMS",
+        "rented_number_is_consistent",
+        answer=_on_rental(lambda r: {**r, "supports_sms_to_countries": ["US"]} if not r["sms_enabled"] else r),
+    ),
+    Fault(
+        "calls every number mobile",
+        "rented_number_is_consistent",
+        answer=_on_rental(lambda r: {**r, "carrier_type": "tollfree"} if r["carrier_type"] == "local" else r),
+    ),
+    Fault(
+        "participants ignore assign_to",
+        "rented_number_ownership",
+        answer=_on_rental(lambda r: {**r, "participants": ["user_somebodyElse"]}),
+    ),
+    # 2. invariants across the rentals of a run
+    Fault(
+        "hands out the same id twice",
+        "rentals_are_distinct_and_stable",
+        answer=_on_rental(lambda r: {**r, "id": "phon_always"}),
+    ),
+    Fault(
+        "a different owner every time",
+        "rentals_are_distinct_and_stable",
+        answer=_on_rental(
+            lambda r: {**r, "user_id": f"user_x{r['number'][-4:]}", "participants": [f"user_x{r['number'][-4:]}"]}
+            if r["user_id"]
+            else r
+        ),
+    ),
+    # 3. time
+    Fault(
+        "created long ago",
+        "rented_number_dates",
+        answer=_on_rental(lambda r: {**r, "date_created": "2020-01-01T00:00:00+00:00"}),
+    ),
+    Fault(
+        "billed before it was rented",
+        "rented_number_dates",
+        answer=_on_rental(lambda r: {**r, "next_billing_on": "2021-01-01T00:00:00+00:00"}),
+    ),
+    # 4. strict request handling
+    Fault("crashes on an empty optional string", "request_boundaries", answer=_crash_on_empty_string),
+    Fault("refuses large allowed bodies", "request_validation", answer=_refuse_large_bodies),
+    Fault(
+        "reads JSON followed by garbage",
+        "request_validation",
+        raw=lambda raw, headers: (raw.split(b" trailing")[0], headers),
+    ),
+    # 5. refusals that explain themselves
+    Fault("field-errors name the wrong field", "request_validation", answer=_wrong_field_named),
 ]
 
 

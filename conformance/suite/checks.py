@@ -64,7 +64,7 @@ class Memory:
 class ActiveRun:
     """The run the checks serve: the contract, where to resend, and what they observed."""
 
-    retry: Callable[[dict[str, Any]], tuple[int, Any]]  # sends a body with valid credentials
+    retry: Callable[[dict[str, Any]], tuple[int, Any]] | None = None  # sends a body with valid credentials
     observations: Observations = field(default_factory=Observations)
     contract: contracts.Contract = field(default_factory=contracts.today)
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -114,6 +114,7 @@ def _applies(response: Any) -> bool:
 _checking: contextvars.ContextVar[str] = contextvars.ContextVar("checking")
 SEMANTIC_NAMES: set[str] = set()
 Check = Callable[[Any, Any, Any], bool | None]
+SEMANTIC_CHECKS: list[Check] = []  # as registered, for judges that run them outside schemathesis' engine
 
 
 def semantic(check: Check) -> Check:
@@ -128,7 +129,9 @@ def semantic(check: Check) -> Check:
             _checking.reset(token)
 
     SEMANTIC_NAMES.add(check.__name__)
-    return schemathesis.check(run)
+    registered = schemathesis.check(run)
+    SEMANTIC_CHECKS.append(registered)
+    return registered
 
 
 def _judging() -> None:
@@ -428,6 +431,8 @@ def voice_only_retry_is_not_voice_only(ctx: Any, response: Any, case: Any) -> bo
         raise AssertionError("has-voice-only was answered although with_sms was already false.")
     retry = {**request, "with_sms": False}
     retry.pop("with_mms", None)  # with_mms: true would need with_sms: true
+    if _active.retry is None:
+        return None  # judging a recording: nothing may be sent
     status, answer = _active.retry(retry)
     with _active.observations.lock:
         _active.observations.voice_only_retries += 1

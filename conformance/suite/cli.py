@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from conformance import contract as contracts
 from conformance.suite.credentials import Secrets
-from conformance.suite.runner import CannotTest, Options, execute
+from conformance.suite.runner import CannotTest, Options, Report, execute
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from conformance.suite.exchange import Exchange
 
 DEFAULT_SEED = 20261127
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_TEST = 0, 1, 2
@@ -34,7 +36,11 @@ def parser() -> argparse.ArgumentParser:
             "--mode safe, which sends no request that names a country with numbers (every fault is aimed at "
             "Antarctica, where nobody can rent), so it rents nothing even on a lenient server."
         ),
-        epilog="Exit status: 0 conformant, 1 violations found, 2 could not test.",
+        epilog=(
+            "Exit status: 0 conformant, 1 violations found, 2 could not test. Also: `close-conformance replay "
+            "PATH...` judges recordings (HAR, vcrpy/pytest-recording/schemathesis cassettes) without sending "
+            "anything; `close-conformance proxy --upstream URL` judges your app's live traffic."
+        ),
     )
     cli.add_argument("--base-url", help="API base, e.g. https://api.close.com/api/v1 (default: the embedded mock)")
     cli.add_argument(
@@ -172,15 +178,20 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of close-conformance and `python -m conformance`."""
+    """Entry point of close-conformance and `python -m conformance`: the active run, or `replay` / `proxy`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "replay":
+        return replay_main(argv[1:])
+    if argv and argv[0] == "proxy":
+        return proxy_main(argv[1:])
+    if argv and argv[0] == "run":
+        argv = argv[1:]
     args = parser().parse_args(argv)
     started = time.monotonic()
 
     def progress(line: str) -> None:
         if not args.quiet:
             print(f"[{time.monotonic() - started:5.1f}s] {line}", file=sys.stderr, flush=True)
-
-    from conformance.suite import report as reports
 
     checked = False
     try:
@@ -194,19 +205,163 @@ def main(argv: list[str] | None = None) -> int:
             result = execute(options, progress)
     except (CannotTest, KeyboardInterrupt) as reason:
         why = str(reason) if isinstance(reason, CannotTest) else "interrupted"
-        print(f"close-conformance: cannot test: {why}", file=sys.stderr)
         if checked:  # the report paths were checked: CI gets a record of why nothing was judged
-            reports.write_cannot_test(why, args.report_dir, args.junit_xml)
+            return cannot_test(why, args)
+        print(f"close-conformance: cannot test: {why}", file=sys.stderr)
         return EXIT_CANNOT_TEST
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(result.target))
-    text = reports.summary(result, origin)
+    return finish(result, args, started)
+
+
+def finish(report: Report, args: argparse.Namespace, started: float) -> int:
+    """Print the summary, write the reports asked for, and return the exit status (0 or 1)."""
+    from conformance.suite import report as reports
+
+    origin = report.origin or "{0.scheme}://{0.netloc}".format(urlsplit(report.target))
+    text = reports.summary(report, origin)
     print(text)
     print(f"({time.monotonic() - started:.1f} s)")
     if args.report_dir:
-        reports.write(result, args.report_dir, text)
+        reports.write(report, args.report_dir, text)
     if args.junit_xml:
-        args.junit_xml.write_bytes(reports.junit(result, origin))
-    return EXIT_VIOLATIONS if result.violations else EXIT_OK
+        args.junit_xml.write_bytes(reports.junit(report, origin))
+    return EXIT_VIOLATIONS if report.violations else EXIT_OK
+
+
+def cannot_test(reason: str, args: argparse.Namespace) -> int:
+    """Say why in one line, write the reports of a run that could not test, and return 2."""
+    from conformance.suite import report as reports
+
+    print(f"close-conformance: cannot test: {reason}", file=sys.stderr)
+    reports.write_cannot_test(reason, args.report_dir, args.junit_xml)
+    return EXIT_CANNOT_TEST
+
+
+def _output_options(cli: argparse.ArgumentParser) -> None:
+    cli.add_argument(
+        "--contract",
+        default="today",
+        metavar="PATH",
+        help="the contract to judge against: a file, or `today` (default) / `seed` for the packaged versions",
+    )
+    cli.add_argument("--junit-xml", type=Path, metavar="PATH", help="write JUnit XML here")
+    cli.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="write summary.txt, report.json, junit.xml, exchanges.har here"
+    )
+
+
+def replay_parser() -> argparse.ArgumentParser:
+    """The command line of `close-conformance replay`."""
+    cli = argparse.ArgumentParser(
+        prog="close-conformance replay",
+        description=(
+            "Judge recorded traffic against the contract without sending anything: HAR 1.2 files, vcrpy and "
+            "pytest-recording cassettes (YAML or JSON, files or folders), schemathesis cassettes. Exchanges "
+            "with other endpoints are counted and skipped."
+        ),
+        epilog="Exit status: 0 conformant, 1 violations found, 2 nothing to judge or a usage mistake.",
+    )
+    cli.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="recording files or folders of them")
+    cli.add_argument(
+        "--fail-on-credentials",
+        action="store_true",
+        help="a credential left in a recording is a violation (default: a warning; it is redacted either way)",
+    )
+    _output_options(cli)
+    return cli
+
+
+def replay_main(argv: list[str]) -> int:
+    """`close-conformance replay PATH...`."""
+    from conformance.suite import traffic
+
+    args = replay_parser().parse_args(argv)
+    started = time.monotonic()
+    try:
+        check_outputs(args)
+        contract = contracts.named(args.contract)
+        report = traffic.replay(args.paths, contract, fail_on_credentials=args.fail_on_credentials)
+    except contracts.ContractError as error:
+        return cannot_test(str(error), args)
+    except CannotTest as error:
+        return cannot_test(str(error), args)
+    return finish(report, args, started)
+
+
+def proxy_parser() -> argparse.ArgumentParser:
+    """The command line of `close-conformance proxy`."""
+    cli = argparse.ArgumentParser(
+        prog="close-conformance proxy",
+        description=(
+            "A local reverse proxy for your app or test suite: point it here instead of the API. Each request "
+            "is forwarded unchanged and each exchange judged as it passes; violations are printed as they "
+            "happen. Ctrl-C (SIGINT) or SIGTERM writes the report and exits."
+        ),
+        epilog="Exit status: 0 conformant, 1 violations found, 2 nothing with the endpoint passed.",
+    )
+    cli.add_argument("--upstream", required=True, help="the API base to forward to, e.g. https://api.close.com/api/v1")
+    cli.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
+    cli.add_argument("--port", type=int, default=8010, help="port to listen on, 0-65535 (default 8010; 0 picks one)")
+    cli.add_argument(
+        "--refuse-invalid",
+        action="store_true",
+        help="answer a request the contract forbids with the contract's 400 and never forward it (it cannot rent)",
+    )
+    cli.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="upstream timeout (default 60)")
+    _output_options(cli)
+    return cli
+
+
+def proxy_main(argv: list[str]) -> int:
+    """`close-conformance proxy --upstream URL`: serve until SIGINT/SIGTERM, then report."""
+    import signal
+    import threading
+
+    from conformance.mock.cli import is_loopback
+    from conformance.suite.proxy import Proxy
+
+    args = proxy_parser().parse_args(argv)
+    started = time.monotonic()
+    parts = urlsplit(args.upstream)
+    problem = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        problem = f"--upstream must be an http(s) URL without credentials, not {args.upstream!r}"
+    elif not 0 <= args.port <= 65535:
+        problem = f"--port must be between 0 and 65535, not {args.port}"
+    try:
+        check_outputs(args)
+        contract = contracts.named(args.contract)
+    except (CannotTest, contracts.ContractError) as error:
+        problem = problem or str(error)
+    if problem is not None:
+        print(f"close-conformance: {problem}", file=sys.stderr)
+        return EXIT_CANNOT_TEST
+
+    def found(exchange: Exchange, check: str, message: str) -> None:
+        first = message.strip().splitlines()[0][:200]
+        print(f"VIOLATION {check}: {exchange.method} {exchange.path} -> {exchange.status}: {first}", flush=True)
+
+    try:
+        proxy = Proxy(
+            args.upstream, contract, host=args.host, port=args.port, refuse_invalid=args.refuse_invalid,
+            timeout=args.timeout, on_finding=found,
+        )  # fmt: skip
+    except OSError as error:
+        print(f"close-conformance: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return EXIT_CANNOT_TEST
+    if not is_loopback(args.host):
+        print(f"close-conformance: WARNING: listening on {args.host} exposes the proxy beyond this machine.",
+              file=sys.stderr)  # fmt: skip
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with proxy:
+        print(f"close-conformance proxy: listening on {proxy.origin}, forwarding to {args.upstream}", flush=True)
+        stop.wait()
+    try:
+        report = proxy.report()
+    except CannotTest as error:
+        return cannot_test(str(error), args)
+    return finish(report, args, started)
 
 
 @contextlib.contextmanager

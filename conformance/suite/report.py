@@ -151,25 +151,39 @@ def _head(report: Report) -> list[str]:
     return lines
 
 
+def _traffic_lines(report: Report) -> list[str]:
+    """What was sent (an active run) or seen (replay, proxy), and what reached the business rules."""
+    if report.kind != "run":
+        seen = "recorded" if report.kind == "replay" else "relayed"
+        endpoint = len(report.exchanges) - report.other_endpoints
+        lines = [
+            f"Exchanges: {len(report.exchanges)} {seen}; {endpoint} with the endpoint judged, "
+            f"{report.other_endpoints} with other endpoints skipped"
+        ]
+    else:
+        held = sum(1 for e in report.exchanges if e.blocked)
+        unsendable = [e for e in report.exchanges if e.failure == "unsendable"]
+        answered = sum(1 for e in report.exchanges if e.sent)
+        phases = ", ".join(f"{phase} {count}" for phase, count in report.engine.by_phase.items())
+        failed = sum(e.server_failure for e in report.exchanges)
+        example = f" (e.g. {(unsendable[0].error or '')[:80]})" if unsendable else ""
+        lines = [
+            f"Requests: {answered} answered ({report.engine.cases} generated cases over {phases}), {held} held back "
+            f"by the guard, {failed} without an answer, {len(unsendable)} not sendable over HTTP{example}"
+        ]
+    lines.append(f"Authenticated requests answered by the business rules: {report.business_reached()}")
+    if (pacing := _pacing_line(report)) is not None:
+        lines.append(pacing)
+    lines += [f"Warning: {warning}" for warning in report.warnings]
+    return lines
+
+
 def summary(report: Report, origin: str) -> str:
     """The text a person reads at the end of a run: the verdict and what to fix first, then details."""
     lines = _head(report)
     lines.append(f"  {'check':<52}{'cases':>7}{'failures':>10}")
     lines += [f"  {name:<52}{cases:>7}{failed:>10}" for name, (cases, failed) in report.tallies.items()]
-    sent = [e for e in report.exchanges if e.sent]
-    held = [e for e in report.exchanges if e.blocked]
-    unsendable = [e for e in report.exchanges if e.failure == "unsendable"]
-    lines += [
-        "",
-        f"Requests: {len(sent)} answered ({report.engine.cases} generated cases over "
-        + ", ".join(f"{phase} {count}" for phase, count in report.engine.by_phase.items())
-        + f"), {len(held)} held back by the guard, {sum(e.server_failure for e in report.exchanges)} without "
-        f"an answer, {len(unsendable)} not sendable over HTTP"
-        + (f" (e.g. {(unsendable[0].error or '')[:80]})" if unsendable else ""),
-        f"Authenticated requests answered by the business rules: {report.business_reached()}",
-    ]
-    if (pacing := _pacing_line(report)) is not None:
-        lines.append(pacing)
+    lines += ["", *_traffic_lines(report)]
     lines += _rental_lines(report)
     if report.accounting is not None:
         audit = report.accounting

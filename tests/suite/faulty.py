@@ -202,9 +202,11 @@ FAULTS = [
         "a different owner every time",
         "rentals_are_distinct_and_stable",
         answer=_on_rental(
-            lambda r: {**r, "user_id": f"user_x{r['number'][-4:]}", "participants": [f"user_x{r['number'][-4:]}"]}
-            if r["user_id"]
-            else r
+            lambda r: (
+                {**r, "user_id": f"user_x{r['number'][-4:]}", "participants": [f"user_x{r['number'][-4:]}"]}
+                if r["user_id"]
+                else r
+            )
         ),
     ),
     # 3. time

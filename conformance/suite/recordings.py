@@ -1,0 +1,204 @@
+"""Recorded traffic, read from the files other tools write, as one kind of record.
+
+Formats are detected from the content, not the file name:
+
+* HAR 1.2 (`log.entries[]`): browser devtools, proxies, Redocly, our own `--report-dir`;
+* vcrpy cassettes, YAML or JSON (`interactions[]`), bodies under `body.string` or, as older
+  vcrpy wrote them for httpx, `body.content`; pytest-recording's folders of them;
+* schemathesis cassettes (`http_interactions[]`, bodies as `base64_string`).
+
+Nothing here opens a network connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SUFFIXES = (".har", ".json", ".yaml", ".yml")
+
+
+class RecordingError(ValueError):
+    """A file that is not a recording this tool reads; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded exchange."""
+
+    source: str  # file and position, for the report
+    method: str
+    url: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int | None  # None: the recording has no answer
+    response_headers: list[tuple[str, str]]
+    response_body: bytes
+    started: float = 0.0  # epoch seconds, 0 when unknown
+    elapsed: float = 0.0  # seconds
+
+
+def _bytes(value: Any, encoding: str | None = None) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return value
+    text = str(value)
+    if encoding == "base64":
+        return base64.b64decode(text)
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    """Headers as (name, value) pairs from a list of {name, value} or a mapping of name to value(s)."""
+    if isinstance(headers, list):
+        return [(str(item["name"]), str(item["value"])) for item in headers if isinstance(item, dict)]
+    if isinstance(headers, dict):
+        return [
+            (str(name), str(value))
+            for name, values in headers.items()
+            for value in (values if isinstance(values, list) else [values])
+        ]
+    return []
+
+
+def _epoch(value: Any) -> float:
+    if not isinstance(value, str):
+        return 0.0
+    try:
+        moment = dt.datetime.fromisoformat(value)  # Python 3.11 reads a trailing Z
+    except ValueError:
+        return 0.0
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
+    found = []
+    for index, entry in enumerate(document["log"].get("entries", [])):
+        request, response = entry.get("request", {}), entry.get("response", {})
+        post = request.get("postData") or {}
+        content = response.get("content") or {}
+        request_encoding = post.get("encoding") or ("base64" if post.get("comment") == "base64" else None)
+        status = int(response.get("status") or 0) or None
+        found.append(
+            Recorded(
+                source=f"{source}#entry{index + 1}",
+                method=str(request.get("method", "GET")).upper(),
+                url=str(request.get("url", "")),
+                request_headers=_pairs(request.get("headers")),
+                request_body=_bytes(post.get("text"), request_encoding),
+                status=status,
+                response_headers=_pairs(response.get("headers")),
+                response_body=_bytes(content.get("text"), content.get("encoding")),
+                started=_epoch(entry.get("startedDateTime")),
+                elapsed=max(float(entry.get("time") or 0), 0.0) / 1000,
+            )
+        )
+    return found
+
+
+def _vcr_body(body: Any) -> bytes:
+    if isinstance(body, dict):
+        if "base64_string" in body:
+            return _bytes(body["base64_string"], "base64")
+        return _bytes(body.get("string", body.get("content")))
+    return _bytes(body)
+
+
+def _from_vcr(document: dict[str, Any], source: str) -> list[Recorded]:
+    found = []
+    for index, interaction in enumerate(document.get("interactions") or []):
+        request, response = interaction.get("request", {}), interaction.get("response") or {}
+        status = response.get("status", {})
+        code = status.get("code") if isinstance(status, dict) else status
+        found.append(
+            Recorded(
+                source=f"{source}#interaction{index + 1}",
+                method=str(request.get("method", "GET")).upper(),
+                url=str(request.get("uri") or request.get("url") or ""),
+                request_headers=_pairs(request.get("headers")),
+                request_body=_vcr_body(request.get("body")),
+                status=int(code) if code is not None else None,
+                response_headers=_pairs(response.get("headers")),
+                response_body=_vcr_body(response.get("body") if "body" in response else response.get("content")),
+            )
+        )
+    return found
+
+
+def _from_schemathesis(document: dict[str, Any], source: str) -> list[Recorded]:
+    found = []
+    for index, interaction in enumerate(document.get("http_interactions") or []):
+        request, response = interaction.get("request", {}), interaction.get("response") or {}
+        code = (response.get("status") or {}).get("code")
+        found.append(
+            Recorded(
+                source=f"{source}#{interaction.get('id', index + 1)}",
+                method=str(request.get("method", "GET")).upper(),
+                url=str(request.get("uri", "")),
+                request_headers=_pairs(request.get("headers")),
+                request_body=_vcr_body(request.get("body")),
+                status=int(code) if code is not None else None,
+                response_headers=_pairs(response.get("headers")),
+                response_body=_vcr_body(response.get("body")),
+                started=_epoch(interaction.get("recorded_at")),
+                elapsed=float(response.get("elapsed") or 0),
+            )
+        )
+    return found
+
+
+def read_document(text: str, source: str) -> list[Recorded]:
+    """The exchanges of one recording, whatever its format; RecordingError if it is none."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise RecordingError(f"{source}: neither JSON nor YAML ({str(error).splitlines()[0]})") from None
+    if isinstance(document, dict) and isinstance(document.get("log"), dict) and "entries" in document["log"]:
+        return _from_har(document, source)
+    if isinstance(document, dict) and "http_interactions" in document:
+        return _from_schemathesis(document, source)
+    if isinstance(document, dict) and "interactions" in document:
+        return _from_vcr(document, source)
+    raise RecordingError(
+        f"{source}: not a recording this tool reads (HAR 1.2, a vcrpy or pytest-recording cassette, "
+        "or a schemathesis cassette)"
+    )
+
+
+def files(paths: list[Path]) -> list[Path]:
+    """The recording files the paths name: files as given, folders searched for recordings."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise RecordingError(f"{path}: no such file or folder")
+    if not found:
+        raise RecordingError("no recordings found in " + ", ".join(map(str, paths)))
+    return found
+
+
+def read(paths: list[Path]) -> list[Recorded]:
+    """Every exchange recorded in the files and folders given, in order."""
+    exchanges: list[Recorded] = []
+    for path in files(paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise RecordingError(f"{path}: cannot read it ({error})") from None
+        exchanges += read_document(text, str(path))
+    return exchanges

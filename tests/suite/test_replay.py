@@ -1,0 +1,195 @@
+"""`close-conformance replay` on recordings made by real recorders, nobody here wrote.
+
+vcrpy (YAML and JSON), pytest-recording (a folder of cassettes), schemathesis' own cassettes,
+and our own HAR: each recorded while a real client (the generated client, the official
+`closeio` client, `schemathesis run`) called the faithful mock or a faulty server. The
+verdicts must be right, and replay must open no connection at all.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import vcr
+import yaml
+from close_phone_numbers_client import AuthenticatedClient
+from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
+from close_phone_numbers_client.models import PhoneNumberRequest
+
+from conformance import contract
+from conformance.mock import build
+from conformance.mock.server import MockServer
+from conformance.suite.cli import main
+from tests.suite.faulty import FAULTS, FaultyServer
+
+ROOT = Path(__file__).resolve().parents[2]
+BY_NAME = {fault.name: fault for fault in FAULTS}
+
+
+def traffic(base_url: str, key: str = "mock_admin_key") -> None:
+    """What an app does: rent a few numbers, meet a refusal, send one bad request."""
+    with AuthenticatedClient.from_api_key(base_url, key) as client:
+        for request in (
+            PhoneNumberRequest(country="US", prefix="650"),
+            PhoneNumberRequest(country="CA"),
+            PhoneNumberRequest(country="DE"),  # needs-more-info
+            PhoneNumberRequest(country="US", prefix="99999"),  # nothing there: 404
+        ):
+            request_internal_phone_number.sync_detailed(client=client, body=request)
+        client.get_httpx_client().post("/phone_number/request/internal/", content=b'{"country": "US", "x": 1}',
+                                       headers={"content-type": "application/json"})  # fmt: skip
+        client.get_httpx_client().get("/me/")  # another endpoint: counted and skipped
+
+
+def record_vcr(server_app, cassette: Path, serializer: str = "yaml") -> None:
+    recorder = vcr.VCR(serializer=serializer, filter_headers=["authorization"])
+    with MockServer(server_app) as server, recorder.use_cassette(str(cassette)):
+        traffic(server.origin + "/api/v1")
+
+
+def _refuse(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("replay opened a network connection")
+
+
+def replay(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run `close-conformance replay` with every way of opening a connection blocked."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _refuse)
+        patch.setattr(socket.socket, "connect_ex", _refuse)
+        patch.setattr(socket, "create_connection", _refuse)
+        code = main(["replay", *args])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "replay opened a network connection" not in captured.out + captured.err
+    return code, captured.out + captured.err
+
+
+@pytest.mark.parametrize("serializer", ["yaml", "json"])
+def test_a_vcrpy_cassette_of_the_faithful_mock_is_conformant(tmp_path, capsys, serializer) -> None:
+    cassette = tmp_path / f"app.{serializer}"
+    record_vcr(build(), cassette, serializer)
+    code, out = replay(capsys, str(cassette))
+    assert code == 0, out
+    assert "Result: CONFORMANT" in out
+    assert "with other endpoints skipped" in out
+    assert "1 with other endpoints skipped" in out
+    assert "rented phon_" in out
+
+
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [
+        ("omits a required field", "response_schema_conformance"),
+        ("answers 200 instead of 201", "status_code_conformance"),
+        ("rents in the wrong country", "rented_number_in_requested_country"),
+        ("answers an error as text/plain", "content_type_conformance"),
+        ("hands out the same id twice", "rentals_are_distinct_and_stable"),
+    ],
+)
+def test_a_vcrpy_cassette_of_a_faulty_server_names_the_violation(tmp_path, capsys, fault, check) -> None:
+    cassette = tmp_path / "faulty.yaml"
+    record_vcr(FaultyServer(BY_NAME[fault]), cassette)
+    code, out = replay(capsys, str(cassette))
+    assert code == 1, out
+    assert f": {check}" in out
+
+
+def test_the_official_closeio_client_recorded_with_vcrpy(tmp_path, capsys) -> None:
+    from closeio_api import API, APIError
+
+    cassette = tmp_path / "closeio.yaml"
+    with MockServer(build()) as server, vcr.use_cassette(str(cassette), filter_headers=["authorization"]):
+        api = API(server.origin + "/api/v1/", api_key="mock_admin_key")
+        api.post("phone_number/request/internal", data={"country": "US", "prefix": "415"})
+        with pytest.raises(APIError):
+            api.post("phone_number/request/internal", data={"country": "US", "prefix": "1234567"})
+    code, out = replay(capsys, str(cassette))
+    assert code == 0, out
+    assert "2 with the endpoint judged" in out
+
+
+def test_an_older_vcrpy_cassette_with_content_bodies(tmp_path, capsys) -> None:
+    cassette = tmp_path / "old.yaml"
+    record_vcr(build(), cassette)
+    document = yaml.safe_load(cassette.read_text())
+    for interaction in document["interactions"]:
+        interaction["response"]["content"] = interaction["response"].pop("body")["string"]
+    cassette.write_text(yaml.safe_dump(document))
+    code, out = replay(capsys, str(cassette))
+    assert code == 0, out
+    assert "rented phon_" in out
+
+
+def test_a_pytest_recording_folder(tmp_path, capsys) -> None:
+    with MockServer(build()) as server:
+        (tmp_path / "test_app.py").write_text(
+            textwrap.dedent(
+                f"""
+                import pytest
+                from tests.suite.test_replay import traffic
+
+                @pytest.mark.vcr
+                def test_rents():
+                    traffic("{server.origin}/api/v1")
+
+                @pytest.mark.vcr
+                def test_rents_again():
+                    traffic("{server.origin}/api/v1")
+                """
+            )
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "--record-mode=once", "-p", "no:cacheprovider", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = tmp_path / "cassettes"
+    assert len(list(folder.rglob("*.yaml"))) == 2
+    code, out = replay(capsys, str(folder))
+    assert code == 0, out
+    assert "Exchanges: 12 recorded" in out
+    assert "Warning: 12 exchange(s) carry a credential" in out  # pytest-recording keeps Authorization unless told
+    assert "mock_admin_key" not in out
+    assert main(["replay", "--fail-on-credentials", str(folder)]) == 1
+    assert "credentials_in_recording" in capsys.readouterr().out
+
+
+def test_a_schemathesis_cassette(tmp_path, capsys) -> None:
+    with MockServer(build()) as server:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "schemathesis"), "run", str(contract.contract_path()),
+             "--url", server.origin + "/api/v1", "--max-examples", "5", "--phases", "examples,fuzzing",
+             "--report", "vcr", "--report-dir", str(tmp_path), "--auth", "mock_admin_key:"],
+            capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+    cassettes = list(tmp_path.rglob("*.yaml"))
+    assert cassettes, done.stdout + done.stderr
+    code, out = replay(capsys, *map(str, cassettes))
+    assert code == 0, out
+    assert "with the endpoint judged" in out
+
+
+def test_our_own_har_replays_to_the_live_verdict(tmp_path, capsys, credentials) -> None:
+    live = tmp_path / "live"
+    with MockServer(FaultyServer(BY_NAME["omits a required field"])) as server:
+        live_code = main(["--base-url", server.origin + "/api/v1", "--mode", "full", "--max-rentals", "1000",
+                          "--examples", "20", "--quiet", "--report-dir", str(live)])  # fmt: skip
+    capsys.readouterr()
+    code, out = replay(capsys, str(live / "exchanges.har"))
+    assert live_code == code == 1
+    assert ": response_schema_conformance" in out
+
+
+def test_a_file_that_is_no_recording_is_exit_2(tmp_path, capsys) -> None:
+    junk = tmp_path / "notes.json"
+    junk.write_text(json.dumps({"hello": "world"}))
+    code, out = replay(capsys, str(junk), "--report-dir", str(tmp_path / "r"))
+    assert code == 2
+    assert "not a recording this tool reads" in out
+    assert (tmp_path / "r" / "junit.xml").exists()

@@ -157,8 +157,10 @@ def _traffic_lines(report: Report) -> list[str]:
         seen = "recorded" if report.kind == "replay" else "relayed"
         endpoint = len(report.exchanges) - report.other_endpoints
         lines = [
-            f"Exchanges: {len(report.exchanges)} {seen}; {endpoint} with the endpoint judged, "
-            f"{report.other_endpoints} with other endpoints skipped"
+            (
+                f"Exchanges: {len(report.exchanges)} {seen}; {endpoint} with the endpoint judged, "
+                f"{report.other_endpoints} with other endpoints skipped"
+            )
         ]
     else:
         held = sum(1 for e in report.exchanges if e.blocked)
@@ -168,8 +170,10 @@ def _traffic_lines(report: Report) -> list[str]:
         failed = sum(e.server_failure for e in report.exchanges)
         example = f" (e.g. {(unsendable[0].error or '')[:80]})" if unsendable else ""
         lines = [
-            f"Requests: {answered} answered ({report.engine.cases} generated cases over {phases}), {held} held back "
-            f"by the guard, {failed} without an answer, {len(unsendable)} not sendable over HTTP{example}"
+            (
+                f"Requests: {answered} answered ({report.engine.cases} generated cases over {phases}), {held} held back "
+                f"by the guard, {failed} without an answer, {len(unsendable)} not sendable over HTTP{example}"
+            )
         ]
     lines.append(f"Authenticated requests answered by the business rules: {report.business_reached()}")
     if (pacing := _pacing_line(report)) is not None:

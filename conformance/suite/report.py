@@ -171,8 +171,9 @@ def _traffic_lines(report: Report) -> list[str]:
         example = f" (e.g. {(unsendable[0].error or '')[:80]})" if unsendable else ""
         lines = [
             (
-                f"Requests: {answered} answered ({report.engine.cases} generated cases over {phases}), {held} held back "
-                f"by the guard, {failed} without an answer, {len(unsendable)} not sendable over HTTP{example}"
+                f"Requests: {answered} answered ({report.engine.cases} generated cases over {phases}), "
+                f"{held} held back by the guard, {failed} without an answer, "
+                f"{len(unsendable)} not sendable over HTTP{example}"
             )
         ]
     lines.append(f"Authenticated requests answered by the business rules: {report.business_reached()}")

@@ -487,6 +487,16 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         lines.append(
             (f"client <= 1.15x hand-written httpx ({flavour})", f"{ratio:.3f}x", "yes" if ratio <= 1.15 else "no")
         )
+    if "replay" in results:
+        replay = results["replay"]
+        seconds = replay["seconds"]["median"]
+        target = f"replay of {replay['exchanges']:,} exchanges < 10 s (start-up included)"
+        lines.append((target, f"{seconds:.1f} s", "yes" if seconds < 10 else "no"))
+    if "proxy" in results:
+        added = results["proxy"]["added_p50_ms"]["median"]
+        lines.append(
+            ("proxy adds <= 1 ms at p50 (rentals, 10 connections)", f"{added:.2f} ms", "yes" if added <= 1 else "no")
+        )
     return lines
 
 
@@ -572,6 +582,33 @@ def markdown(results: dict[str, Any]) -> str:
     out += ["## Generation", "", "| command | seconds (spread) |", "|---|---|"]
     for name, g in results["generation"].items():
         out.append(f"| make {name} | {_spread(g['seconds'], '.2f')} |")
+    if "replay" in results and "proxy" in results:
+        replay, proxy = results["replay"], results["proxy"]
+        out += [
+            "",
+            "## Traffic judges",
+            "",
+            (
+                f"`close-conformance replay` of a HAR with {replay['exchanges']:,} exchanges with the endpoint "
+                f"(rentals and refusals recorded from the mock), start-up included: "
+                f"{_spread(replay['seconds'], '.2f')} s."
+            ),
+            "",
+            f"`close-conformance proxy` in front of the mock (rentals, {proxy['connections']} connections):",
+            "",
+            "| path | requests/s | p50 ms | p99 ms |",
+            "|---|---|---|---|",
+            (
+                f"| straight to the mock | {proxy['direct']['rps']:,.0f} | {proxy['direct']['p50_ms']:.2f} "
+                f"| {proxy['direct']['p99_ms']:.2f} |"
+            ),
+            (
+                f"| through the proxy | {proxy['through_proxy']['rps']:,.0f} | {proxy['through_proxy']['p50_ms']:.2f} "
+                f"| {proxy['through_proxy']['p99_ms']:.2f} |"
+            ),
+            "",
+            f"Added at p50: {_spread(proxy['added_p50_ms'], '.2f')} ms.",
+        ]
     notes = results.get("notes")
     if notes:
         out += ["", "## Notes", "", notes]
@@ -618,6 +655,12 @@ def main(argv: list[str] | None = None) -> int:
     results["client"] = bench_client(settings, progress)
     progress("generation")
     results["generation"] = bench_generation(settings, progress)
+    progress("traffic judges (replay, proxy)")
+    from bench import traffic
+
+    results["replay"] = traffic.bench_replay(settings, progress)
+    load = python_load if settings.smoke or not shutil.which("wrk") else wrk
+    results["proxy"] = traffic.bench_proxy(settings, progress, load)
     if args.notes and args.notes.exists():
         results["notes"] = args.notes.read_text(encoding="utf-8")
     (args.output / "bench").mkdir(parents=True, exist_ok=True)

@@ -2,15 +2,17 @@
 
 Point an app or a test suite at the proxy instead of the API. Each request is forwarded
 unchanged (only hop-by-hop headers are dropped, as HTTP requires) and the proxy never adds
-one of its own; each exchange is judged as it passes, and violations are printed as they
-happen. On SIGINT or SIGTERM it writes the report and exits 0 (conformant), 1 (violations)
-or 2 (nothing with the endpoint passed). `refuse_invalid` answers a request the contract
+one of its own; each exchange is judged as it passes (in a thread of its own, after the
+client has its answer), and violations are printed as they happen. On SIGINT or SIGTERM
+it writes the report and exits 0 (conformant), 1 (violations) or 2 (nothing with the
+endpoint passed). `refuse_invalid` answers a request the contract
 forbids itself, with the contract's 400, and never forwards it: it cannot rent.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,7 +63,15 @@ class Proxy:
         self.with_secrets: list[Exchange] = []
         self.lock = threading.Lock()
         self.on_finding = on_finding
-        self.client = httpx.Client(base_url=self.upstream_origin, timeout=timeout, follow_redirects=False)
+        self.client = httpx.Client(
+            base_url=self.upstream_origin,
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+        )
+        # Judging happens off the request path: the client gets its answer first.
+        self.pending: queue.Queue[Exchange | None] = queue.Queue()
+        self.judging = threading.Thread(target=self._judge_forever, name="conformance-judge", daemon=True)
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="conformance-proxy", daemon=True)
@@ -73,6 +83,7 @@ class Proxy:
         return f"http://{host!s}:{port}"
 
     def __enter__(self) -> Self:
+        self.judging.start()
         self.thread.start()
         return self
 
@@ -80,6 +91,18 @@ class Proxy:
         self.server.shutdown()
         self.server.server_close()
         self.client.close()
+        self.pending.put(None)
+        self.judging.join(timeout=60)
+
+    def _judge_forever(self) -> None:
+        while (exchange := self.pending.get()) is not None:
+            try:
+                for check, message in self.judge.judge(exchange):
+                    if self.on_finding is not None:
+                        self.on_finding(exchange, check, message)
+            finally:
+                self.pending.task_done()
+        self.pending.task_done()
 
     def relay(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> tuple[Exchange, Answer]:
         """Forward one request unchanged (or refuse it), judge the exchange, record it; return the answer."""
@@ -102,9 +125,7 @@ class Proxy:
             if secret:
                 self.with_secrets.append(exchange)
         if refused is None:
-            for check, message in self.judge.judge(exchange):
-                if self.on_finding is not None:
-                    self.on_finding(exchange, check, message)
+            self.pending.put(exchange)
         return exchange, answer
 
     def _refusal(self, exchange: Exchange) -> tuple[int, list[tuple[str, str]], bytes] | None:
@@ -146,6 +167,7 @@ class Proxy:
 
     def report(self) -> Report:
         """The report of everything that passed (CannotTest when nothing with the endpoint did)."""
+        self.pending.join()  # every exchange judged
         with self.lock:
             exchanges, with_secrets = list(self.exchanges), list(self.with_secrets)
         target = self.upstream_origin + self.upstream_prefix

@@ -1,0 +1,111 @@
+"""Benchmarks of the traffic judges: replay throughput and the latency the proxy adds.
+
+* replay: a HAR of 10,000 exchanges with the endpoint (rentals and refusals recorded from the
+  mock, repeated), judged by `close-conformance replay` as a user runs it (start-up included);
+* proxy: the same load (rentals, 10 connections) straight to the mock and through
+  `close-conformance proxy`; the difference of the p50 latencies is what the proxy adds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bench.run import Settings
+
+REPLAY_EXCHANGES = 10_000
+SMOKE_EXCHANGES = 200
+PROXY_CONNECTIONS = 10
+
+
+def recorded_har(path: Path, exchanges: int) -> None:
+    """Record a few real exchanges with the mock as HAR (the suite's own writer), repeated to `exchanges`."""
+    from bench.run import AUTH
+    from conformance import contract
+    from conformance.mock import MockServer, build
+    from conformance.suite.report import write_har
+    from conformance.suite.traffic import exchange_of
+
+    bodies = [{"country": "US", "prefix": "650"}, {"country": "DE"}, {"country": "us"}, {"country": "CA"}]
+    seen = []
+    with MockServer(build()) as mock, httpx.Client(base_url=mock.origin) as client:
+        for number, body in enumerate(bodies * 25, 1):
+            raw = json.dumps(body).encode()
+            headers = [("content-type", "application/json"), ("authorization", "Basic [REDACTED]")]
+            exchange, _ = exchange_of(
+                number, contract.today(), "POST", mock.origin + "/api/v1/phone_number/request/internal/",
+                request_headers=headers, request_body=raw,
+            )  # fmt: skip
+            exchange.started = time.time()
+            answer = client.post(exchange.path, content=raw, headers={**dict(headers), "authorization": AUTH})
+            exchange.status, exchange.response_body = answer.status_code, answer.content
+            exchange.response_headers = list(answer.headers.items())
+            seen.append(exchange)
+        origin = mock.origin
+    repeated = [seen[index % len(seen)] for index in range(exchanges)]
+    write_har(repeated, origin, path)
+
+
+def bench_replay(settings: Settings, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Seconds for `close-conformance replay` over the HAR, start-up included (median of the repetitions)."""
+    exchanges = SMOKE_EXCHANGES if settings.smoke else REPLAY_EXCHANGES
+    timings = []
+    with tempfile.TemporaryDirectory() as scratch:
+        har = Path(scratch) / "traffic.har"
+        recorded_har(har, exchanges)
+        for _ in range(settings.repetitions):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "conformance", "replay", str(har)], capture_output=True, text=True, check=False
+            )
+            timings.append(time.perf_counter() - started)
+            if done.returncode not in (0, 1) or "Exchanges:" not in done.stdout:
+                raise RuntimeError(f"replay failed: {done.stdout[-500:]}{done.stderr[-500:]}")
+    progress(f"  replay: {exchanges} exchanges in {min(timings):.2f}-{max(timings):.2f} s")
+    return {
+        "exchanges": exchanges,
+        "seconds": {"median": sorted(timings)[len(timings) // 2], "min": min(timings), "max": max(timings)},
+    }
+
+
+def bench_proxy(
+    settings: Settings, progress: Callable[[str], None], load: Callable[..., dict[str, float]]
+) -> dict[str, Any]:
+    """p50/p99 of rentals at 10 connections, direct and through the proxy, and what the proxy adds."""
+    from bench.run import ENDPOINT, free_port, server
+
+    body = {"country": "US", "prefix": "650"}
+    mock_port, proxy_port = free_port(), free_port()
+    mock = [sys.executable, "-m", "conformance.mock.cli", "serve", "--port", str(mock_port)]
+    proxy = [sys.executable, "-m", "conformance", "proxy", "--upstream", f"http://127.0.0.1:{mock_port}/api/v1",
+             "--port", str(proxy_port)]  # fmt: skip
+    direct, through = [], []
+    with server(mock, mock_port), server(proxy, proxy_port):
+        for _ in range(settings.repetitions):
+            load(f"http://127.0.0.1:{mock_port}{ENDPOINT}", body, PROXY_CONNECTIONS, settings.warmup)
+            direct.append(load(f"http://127.0.0.1:{mock_port}{ENDPOINT}", body, PROXY_CONNECTIONS, settings.duration))
+            proxied_url = f"http://127.0.0.1:{proxy_port}{ENDPOINT.removeprefix('/api/v1')}"
+            load(proxied_url, body, PROXY_CONNECTIONS, settings.warmup)
+            through.append(load(proxied_url, body, PROXY_CONNECTIONS, settings.duration))
+    added = [t["p50_ms"] - d["p50_ms"] for d, t in zip(direct, through, strict=True)]
+    progress(f"  proxy adds {min(added):.2f}-{max(added):.2f} ms at p50 ({PROXY_CONNECTIONS} connections)")
+
+    def med(rows: list[dict[str, float]], key: str) -> float:
+        return sorted(row[key] for row in rows)[len(rows) // 2]
+
+    return {
+        "connections": PROXY_CONNECTIONS,
+        "direct": {key: med(direct, key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")},
+        "through_proxy": {key: med(through, key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")},
+        "added_p50_ms": {"median": sorted(added)[len(added) // 2], "min": min(added), "max": max(added)},
+    }

@@ -2,6 +2,6 @@
 
 import sys
 
-from conformance.suite.cli import main
+from conformance.suite.entry import main
 
 sys.exit(main())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import logging
 import os
 from pathlib import Path
@@ -13,6 +15,7 @@ from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
 from conformance.mock.pipeline import Pipeline
 from conformance.mock.replies import Reply, refusal
+from conformance.mock.script import Script, ScriptError, odd_answer
 from conformance.mock.store import MemoryStore, SqliteStore, Store
 
 if TYPE_CHECKING:
@@ -35,6 +38,14 @@ class MockApp:
         self.store = store
         self.controls = controls
         self.pipeline = Pipeline(scenario, store)
+        self.script = Script()
+
+    def reset(self) -> None:
+        """Start afresh: no rentals (budgets and inventory whole again), no queued odd answers, full rate limits."""
+        self.store.reset()
+        self.script.clear()
+        if self.pipeline.rate_limiter is not None:
+            self.pipeline.rate_limiter.reset()
 
     async def __call__(
         self,
@@ -48,7 +59,19 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
-        reply = await self.dispatch(scope, receive)
+        odd = self.script.next() if scope["path"] == ENDPOINT and scope["method"] == "POST" else None
+        if odd is not None and odd.kind == "drop":
+            await _drain(receive)
+            # The start of an answer, then nothing: the client sees the connection close mid-answer.
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+            return
+        if odd is not None and odd.kind == "slow":
+            await asyncio.sleep(odd.option("delay", 2.0))
+            odd = None
+        scripted = odd.reply() if odd is not None else None
+        if scripted is not None:
+            await _drain(receive)
+        reply = scripted or await self.dispatch(scope, receive)
         body = reply.encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
@@ -77,24 +100,57 @@ class MockApp:
                 return refusal(405, f"{method} is not allowed here; use POST.", headers=(("allow", "POST"),)).reply
             return await self.pipeline.handle(scope["headers"], receive)
         if self.controls and path.startswith(CONTROLS):
-            return self.control(method, path[len(CONTROLS) :])
+            body = await _drain(receive) if method == "POST" else b""
+            return self.control(method, path[len(CONTROLS) :], body)
         return refusal(404, f"No endpoint at {path[:200]}; the mock serves POST {ENDPOINT}.").reply
 
-    def control(self, method: str, name: str) -> Reply:
+    def control(self, method: str, name: str, body: bytes = b"") -> Reply:
         """Test controls, outside the contract: rentals, accounts (audit) and reset."""
-        routes = {("GET", "rentals"), ("GET", "accounts"), ("POST", "reset")}
+        routes = {("GET", "rentals"), ("GET", "accounts"), ("POST", "reset"), ("POST", "script")}
         if (method, name) not in routes:
             allowed = sorted(m for m, n in routes if n == name)
             if allowed:
                 return refusal(405, f"Use {' or '.join(allowed)}.", headers=(("allow", ", ".join(allowed)),)).reply
-            return refusal(404, "Controls: GET /__mock__/rentals, GET /__mock__/accounts, POST /__mock__/reset.").reply
+            return refusal(
+                404,
+                "Controls: GET /__mock__/rentals, GET /__mock__/accounts, POST /__mock__/reset, POST /__mock__/script.",
+            ).reply
         if name == "rentals":
             rentals = [rental.as_json() for rental in self.store.rentals()]
             return Reply(200, {"count": len(rentals), "rentals": rentals})
         if name == "accounts":
             return Reply(200, self.store.audit(self.scenario))
-        self.store.reset()
+        if name == "script":
+            return self._script(body)
+        self.reset()
         return Reply(200, {"reset": True})
+
+    def _script(self, body: bytes) -> Reply:
+        """`POST /__mock__/script` with `{"answers": [{"kind": "rate-limited"}, ...]}`."""
+        try:
+            answers = json.loads(body or b"{}").get("answers", [])
+            queued = [odd_answer(**answer) for answer in answers]
+        except (ValueError, TypeError, AttributeError, ScriptError) as error:
+            return refusal(400, f'Send {{"answers": [{{"kind": ...}}]}}: {error}'[:1000]).reply
+        self.script.push(*queued)
+        return Reply(200, {"pending": self.script.pending()})
+
+
+async def _drain(receive: Callable[[], Awaitable[dict[str, Any]]], limit: int = 1 << 20) -> bytes:
+    """Read a request body (at most `limit` bytes are kept)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        if size < limit:
+            chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)[:limit]
 
 
 def build_app(

@@ -124,25 +124,33 @@ class RateLimiter:
         if used < self.rule.limit:
             return
         reset = max(self.rule.window_seconds - (now - start), 0.0)
-        raise Refused(
-            Reply(
-                429,
-                {
-                    "status": "error",
-                    "error": {
-                        "message": f"API call count exceeded for this {self.rule.window_seconds:g} second window",
-                        "rate_reset": round(reset, 3),
-                        "rate_limit": self.rule.limit,
-                        "rate_window": self.rule.window_seconds,
-                        "rate_limit_type": "key",
-                    },
-                },
-                (
-                    ("ratelimit", f"limit={self.rule.limit}, remaining=0, reset={math.ceil(reset)}"),
-                    ("retry-after", str(math.ceil(reset))),
-                ),
-            )
-        )
+        raise Refused(rate_limited(self.rule.limit, self.rule.window_seconds, reset))
+
+    def reset(self) -> None:
+        """Forget every window (a new test starts with a full allowance)."""
+        with self.lock:
+            self.windows.clear()
+
+
+def rate_limited(limit: int, window: float, reset: float) -> Reply:
+    """Close's 429: the rate-limit body, `RateLimit` and `Retry-After`."""
+    return Reply(
+        429,
+        {
+            "status": "error",
+            "error": {
+                "message": f"API call count exceeded for this {window:g} second window",
+                "rate_reset": round(reset, 3),
+                "rate_limit": limit,
+                "rate_window": window,
+                "rate_limit_type": "key",
+            },
+        },
+        (
+            ("ratelimit", f"limit={limit}, remaining=0, reset={math.ceil(reset)}"),
+            ("retry-after", str(math.ceil(reset))),
+        ),
+    )
 
 
 def check_content_type(headers: Headers) -> None:

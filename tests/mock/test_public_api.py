@@ -19,6 +19,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         "rules",
         "scenario",
         "scenarios",
+        "script",
         "server",
         "store",
     }

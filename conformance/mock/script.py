@@ -1,0 +1,104 @@
+"""Odd answers on demand: the next requests to the endpoint get a scripted answer.
+
+Integrations with Close must handle rate limits, refusals and outages, which the live API
+cannot produce on demand. A test queues answers (`MockApp.script`, the pytest plugin's
+`close_mock.next_answers(...)`, or `POST /__mock__/script`); each request to the endpoint
+takes the next one instead of the normal pipeline. Nothing is rented for a scripted answer,
+except `slow`, which answers normally after a pause.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.mock.pipeline import rate_limited
+from conformance.mock.replies import Reply, refusal
+
+KINDS = {
+    "rate-limited": "429 with Close's rate-limit body, RateLimit and Retry-After (`reset`: seconds, default 1)",
+    "server-error": "a 5xx (`status`: 500-599, default 503) with a JSON body",
+    "drop": "the connection is closed in the middle of the answer",
+    "slow": "the normal answer after a pause (`delay`: seconds, default 2), for client timeouts",
+    "sold-out": "404: no number is left",
+    "has-voice-only": "400 has-voice-only",
+    "needs-more-info": "400 needs-more-info",
+    "billing-error": "400 billing-error",
+}
+
+
+class ScriptError(ValueError):
+    """An odd answer that does not exist or has a bad option; the message lists the kinds."""
+
+
+@dataclass(frozen=True)
+class OddAnswer:
+    """One scripted answer."""
+
+    kind: str
+    options: tuple[tuple[str, float], ...] = ()
+
+    def option(self, name: str, default: float) -> float:
+        """A numeric option of this answer."""
+        return dict(self.options).get(name, default)
+
+    def reply(self) -> Reply | None:
+        """The answer to send, or None for `drop` and `slow` (handled by the server)."""
+        kind = self.kind
+        if kind == "rate-limited":
+            return rate_limited(20, 1.0, self.option("reset", 1.0))
+        if kind == "server-error":
+            status = int(self.option("status", 503))
+            return Reply(status, {"status": "error", "error": "The service is unavailable (scripted by the test)."})
+        if kind == "sold-out":
+            return refusal(404, "No number is left for this request (scripted by the test).").reply
+        if kind in ("has-voice-only", "needs-more-info", "billing-error"):
+            return refusal(400, f"Refused with {kind} (scripted by the test).", status=kind).reply
+        return None
+
+
+def odd_answer(kind: str, **options: Any) -> OddAnswer:
+    """Check and build one odd answer."""
+    if kind not in KINDS:
+        known = "; ".join(f"{name}: {what}" for name, what in KINDS.items())
+        raise ScriptError(f"unknown odd answer {kind!r}; known: {known}")
+    numbers: list[tuple[str, float]] = []
+    for name, value in options.items():
+        if name not in ("reset", "status", "delay") or isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScriptError(f"{kind}: option {name}={value!r} is not one of reset, status, delay (numbers)")
+        numbers.append((name, float(value)))
+    if kind == "server-error" and not 500 <= dict(numbers).get("status", 503) <= 599:
+        raise ScriptError(f"server-error: status must be 500-599, not {dict(numbers)['status']:g}")
+    if any(value < 0 for _, value in numbers):
+        raise ScriptError(f"{kind}: options must not be negative")
+    return OddAnswer(kind, tuple(numbers))
+
+
+class Script:
+    """The queue of odd answers, shared by every request of the server (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.queue: deque[OddAnswer] = deque()
+        self.lock = threading.Lock()
+
+    def push(self, *answers: OddAnswer) -> None:
+        """Queue answers for the next requests, in order."""
+        with self.lock:
+            self.queue.extend(answers)
+
+    def next(self) -> OddAnswer | None:
+        """The answer for this request, or None to answer normally."""
+        with self.lock:
+            return self.queue.popleft() if self.queue else None
+
+    def clear(self) -> None:
+        """Forget every queued answer."""
+        with self.lock:
+            self.queue.clear()
+
+    def pending(self) -> list[str]:
+        """The kinds still queued."""
+        with self.lock:
+            return [answer.kind for answer in self.queue]

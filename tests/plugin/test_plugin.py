@@ -1,0 +1,233 @@
+"""The pytest plugin as a user meets it: test files outside the tree, no conftest, `close_mock`.
+
+Each scenario writes a test file into a temporary directory (so none of this project's
+conftest or settings apply) and runs pytest on it in a subprocess; the plugin is found
+through its `pytest11` entry point.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SECTION = README.split("### In your pytest suite: the `close_mock` fixture", 1)[1].split("\n### ", 1)[0]
+README_TESTS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+
+
+def pytest_run(tmp_path: Path, source: str, *args: str, name: str = "test_user.py") -> subprocess.CompletedProcess[str]:
+    (tmp_path / name).write_text(textwrap.dedent(source), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers", *args, name],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def passed(result: subprocess.CompletedProcess[str]) -> int:
+    found = re.search(r"(\d+) passed", result.stdout)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_readme_example_runs_as_a_test_file_outside_the_tree(tmp_path: Path) -> None:
+    assert len(README_TESTS) == 1
+    result = pytest_run(tmp_path, README_TESTS[0], name="test_my_integration.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert passed(result) == 7
+    assert not (tmp_path / "conftest.py").exists()
+
+
+def test_the_readme_example_passes_mypy_strict(tmp_path: Path) -> None:
+    (tmp_path / "test_my_integration.py").write_text(README_TESTS[0], encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "test_my_integration.py"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+ODD_ANSWERS = """
+import httpx
+import pytest
+from close_phone_numbers_client import DEFAULT_TIMEOUT, RetryPolicy, TransportFailed
+from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number as rent
+from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest, Refusal
+
+BODY = PhoneNumberRequest(country="US")
+
+
+def raw(close_mock):
+    return httpx.post(close_mock.base_url + "/phone_number/request/internal/", json={"country": "US"},
+                      auth=(close_mock.api_key("admin"), ""), timeout=5)
+
+
+def test_rate_limited(close_mock):
+    close_mock.next_answers("rate-limited", reset=2)
+    answer = raw(close_mock)
+    assert answer.status_code == 429
+    assert answer.headers["retry-after"] == "2" and "reset=2" in answer.headers["ratelimit"]
+    assert answer.json()["error"]["rate_reset"] == 2
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_error(close_mock, status):
+    close_mock.next_answers("server-error", status=status)
+    assert raw(close_mock).status_code == status
+    assert close_mock.rentals == []
+
+
+def test_drop(close_mock):
+    close_mock.next_answers("drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        raw(close_mock)
+
+
+def test_slow_makes_a_client_time_out(close_mock):
+    close_mock.next_answers("slow", delay=1.5)
+    client = close_mock.client(timeout=httpx.Timeout(0.3))
+    with pytest.raises(TransportFailed):
+        rent.sync(client=client, body=BODY)
+
+
+@pytest.mark.parametrize(("kind", "status"), [("sold-out", 404), ("has-voice-only", 400),
+                                              ("needs-more-info", 400), ("billing-error", 400)])
+def test_refusals(close_mock, kind, status):
+    close_mock.next_answers(kind)
+    response = rent.sync_detailed(client=close_mock.client(), body=BODY)
+    assert int(response.status_code) == status
+    assert isinstance(response.parsed, Refusal)
+    assert kind == "sold-out" or response.parsed.status == kind
+    assert close_mock.rentals == []
+
+
+def test_answers_are_used_in_order_then_normal_service_resumes(close_mock):
+    close_mock.next_answers("sold-out", "billing-error")
+    assert [raw(close_mock).status_code for _ in range(3)] == [404, 400, 201]
+    assert len(close_mock.rentals) == 1
+
+
+def test_an_unknown_kind_is_a_clear_error(close_mock):
+    with pytest.raises(ValueError, match="unknown odd answer 'teapot'; known: rate-limited"):
+        close_mock.next_answers("teapot")
+
+
+@pytest.mark.close_mock(generation="seed")
+def test_the_seed_generation_by_marker(close_mock):
+    assert raw(close_mock).status_code == 400  # sharing was required then
+
+
+def test_roles(close_mock):
+    member = close_mock.client("member")
+    answer = rent.sync_detailed(client=member, body=PhoneNumberRequest(country="US", assign_to=["user_mockCaller"]))
+    assert int(answer.status_code) == 403
+    broke = close_mock.closeio("broke")
+    with pytest.raises(Exception, match="billing"):
+        for _ in range(5):
+            broke.post("phone_number/request/internal", data={"country": "AU", "prefix": "4"})
+"""
+
+
+def test_each_odd_answer_on_demand(tmp_path: Path) -> None:
+    result = pytest_run(tmp_path, ODD_ANSWERS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert passed(result) == 13
+
+
+HUNDRED = """
+import pytest
+from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number as rent
+from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest
+
+
+@pytest.mark.parametrize("attempt", range(100))
+def test_rents_alone(close_mock, attempt):
+    number = rent.sync(client=close_mock.client(), body=PhoneNumberRequest(country="US", prefix="650"))
+    assert isinstance(number, PhoneNumber)
+    assert len(close_mock.rentals) == 1  # only this test's rental: every test starts clean
+"""
+
+
+def test_a_hundred_renting_tests(tmp_path: Path) -> None:
+    result = pytest_run(tmp_path, HUNDRED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert passed(result) == 100
+
+
+def test_under_xdist_each_worker_has_its_own_mock(tmp_path: Path) -> None:
+    result = pytest_run(tmp_path, HUNDRED, "-n", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert passed(result) == 100
+
+
+LIVE = """
+import socket
+
+import httpx
+import pytest
+
+from conformance.pytest_plugin import LiveCallBlocked
+
+
+def test_blocked_without_the_marker():
+    with pytest.raises(LiveCallBlocked, match="tried to reach api.close.com"):
+        httpx.get("https://api.close.com/api/v1/me/")
+
+
+@pytest.mark.close_live(max_rentals=1)
+def test_the_cap_holds_with_the_marker(close_mock, monkeypatch):
+    # Stand-in for the live API: api.close.com resolves to the mock here, so nothing leaves the machine.
+    real = socket.getaddrinfo
+    port = close_mock.origin.rsplit(":", 1)[1]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real("127.0.0.1", *a, **k))
+    url = f"http://api.close.com:{port}/api/v1/phone_number/request/internal/"
+    auth = (close_mock.api_key(), "")
+    assert httpx.post(url, json={"country": "US"}, auth=auth).status_code == 201
+    with pytest.raises(LiveCallBlocked, match="max_rentals=1"):
+        httpx.post(url, json={"country": "US"}, auth=auth)
+    assert len(close_mock.rentals) == 1
+
+
+@pytest.mark.close_live
+def test_the_marker_needs_a_cap():
+    pass
+"""
+
+
+def test_live_calls_are_blocked_unless_a_test_opts_in_with_a_cap(tmp_path: Path) -> None:
+    result = pytest_run(tmp_path, LIVE)
+    assert passed(result) == 2, result.stdout + result.stderr
+    assert "close_live needs max_rentals=N" in result.stdout + result.stderr
+
+
+def test_a_default_scenario_from_the_command_line(tmp_path: Path) -> None:
+    from importlib import resources
+
+    import yaml
+
+    scenario = yaml.safe_load(resources.files("conformance.mock.scenarios").joinpath("default.yaml").read_text())
+    scenario["countries"] = {"CA": scenario["countries"]["CA"]}
+    (tmp_path / "canada.yaml").write_text(yaml.safe_dump(scenario))
+    source = """
+    import httpx
+
+    def test_only_canada(close_mock):
+        url = close_mock.base_url + "/phone_number/request/internal/"
+        auth = (close_mock.api_key("user_mockAdmin"), "")
+        assert httpx.post(url, json={"country": "US"}, auth=auth).status_code == 404
+        assert httpx.post(url, json={"country": "CA"}, auth=auth).status_code == 201
+    """
+    result = pytest_run(tmp_path, source, "--close-mock-scenario", "canada.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mock_admin_key" not in result.stdout  # a user scenario's secrets are not printed
+
+
+@pytest.mark.parametrize("marker", ["close_mock(answers=['teapot'])", "close_mock(scenrio='x.yaml')"])
+def test_marker_mistakes_are_usage_errors(tmp_path: Path, marker: str) -> None:
+    result = pytest_run(tmp_path, f"import pytest\n\n@pytest.mark.{marker}\ndef test_x(close_mock):\n    pass\n")
+    assert result.returncode != 0
+    assert "close_mock marker:" in result.stdout + result.stderr

@@ -264,8 +264,10 @@ class _LiveGuard:
 
 
 def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) -> None:
-    """Install the guard: httpx and requests are checked before they send (so the error is
-    `LiveCallBlocked` itself); any other client is stopped when it resolves the host name.
+    """Install the guard on httpx, requests, and host name resolution.
+
+    httpx and requests are checked before they send (so the error is `LiveCallBlocked`
+    itself); any other client is stopped when it resolves the host name.
     """
     import httpx
 

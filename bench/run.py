@@ -492,6 +492,10 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         seconds = replay["seconds"]["median"]
         target = f"replay of {replay['exchanges']:,} exchanges < 10 s (start-up included)"
         lines.append((target, f"{seconds:.1f} s", "yes" if seconds < 10 else "no"))
+    if "plugin" in results:
+        cost = results["plugin"]["rental_ms_per_test"]["median"]
+        lines.append(("close_mock costs <= 50 ms per test (clean state and a rental)", f"{cost:.1f} ms",
+                      "yes" if cost <= 50 else "no"))  # fmt: skip
     if "proxy" in results:
         added = results["proxy"]["added_p50_ms"]["median"]
         lines.append(
@@ -609,6 +613,20 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Added at p50: {_spread(proxy['added_p50_ms'], '.2f')} ms.",
         ]
+    if "plugin" in results:
+        plugin = results["plugin"]
+        out += [
+            "",
+            "## pytest plugin",
+            "",
+            (
+                f"{plugin['tests']} tests per pytest run, against a run of plain tests "
+                f"({plugin['baseline_seconds']:.2f} s): `close_mock` costs "
+                f"{_spread(plugin['fixture_ms_per_test'], '.1f')} ms per test for a clean mock, "
+                f"{_spread(plugin['rental_ms_per_test'], '.1f')} ms with a rental through the generated client "
+                "(server start-up once per session included)."
+            ),
+        ]
     notes = results.get("notes")
     if notes:
         out += ["", "## Notes", "", notes]
@@ -661,6 +679,10 @@ def main(argv: list[str] | None = None) -> int:
     results["replay"] = traffic.bench_replay(settings, progress)
     load = python_load if settings.smoke or not shutil.which("wrk") else wrk
     results["proxy"] = traffic.bench_proxy(settings, progress, load)
+    progress("pytest plugin")
+    from bench import plugin
+
+    results["plugin"] = plugin.bench_plugin(settings, progress)
     if args.notes and args.notes.exists():
         results["notes"] = args.notes.read_text(encoding="utf-8")
     (args.output / "bench").mkdir(parents=True, exist_ok=True)

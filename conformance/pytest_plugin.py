@@ -58,7 +58,8 @@ class CloseMock:
 
     app: MockApp
     origin: str
-    _clients: list[Any] = field(default_factory=list, repr=False)
+    _clients: list[Any] = field(default_factory=list, repr=False)  # made for this test, closed after it
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)  # the session's clients by role
 
     @property
     def base_url(self) -> str:
@@ -109,15 +110,24 @@ class CloseMock:
         self.app.script.push(*answers)
 
     def client(self, role: str = "admin", **options: Any) -> Any:
-        """The generated client (`close_phone_numbers_client`), authenticated as `role`; closed after the test."""
+        """The generated client (`close_phone_numbers_client`), authenticated as `role`.
+
+        Without options it is the session's client of that role (its connections are reused);
+        with options (`timeout=`, `retry=`, ...) a new one, closed after the test.
+        """
         try:
             from close_phone_numbers_client import AuthenticatedClient
         except ImportError:
             raise pytest.UsageError(
                 "close_mock.client needs the generated client: pip install close-phone-numbers-client"
             ) from None
+        if not options and role in self._shared:
+            return self._shared[role]
         made = AuthenticatedClient.from_api_key(self.base_url, self.api_key(role), **options)
-        self._clients.append(made)
+        if options:
+            self._clients.append(made)
+        else:
+            self._shared[role] = made
         return made
 
     def closeio(self, role: str = "admin") -> Any:
@@ -156,10 +166,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class _Servers:
-    """The session's mock servers, one per (scenario, generation), started on first use."""
+    """The session's mock servers, one per (scenario, generation), started on first use, and their clients."""
 
     def __init__(self) -> None:
         self.running: dict[tuple[str | None, str | None], tuple[MockServer, MockApp]] = {}
+        self.clients: dict[tuple[str | None, str | None], dict[str, Any]] = {}
         self.lock = threading.Lock()
 
     def get(self, scenario: str | None, generation: str | None) -> tuple[MockServer, MockApp]:
@@ -173,9 +184,13 @@ class _Servers:
                 server = MockServer(app)
                 server.__enter__()
                 self.running[key] = (server, app)
+                self.clients[key] = {}
             return self.running[key]
 
     def stop(self) -> None:
+        for clients in self.clients.values():
+            for client in clients.values():
+                client.get_httpx_client().close()
         for server, _app in self.running.values():
             server.__exit__(None, None, None)
         self.running.clear()
@@ -203,7 +218,7 @@ def close_mock(request: pytest.FixtureRequest, close_mock_servers: _Servers) -> 
     generation = settings.get("generation") or request.config.getoption("--close-mock-generation")
     server, app = close_mock_servers.get(scenario, generation)
     app.reset()
-    mock = CloseMock(app, server.origin)
+    mock = CloseMock(app, server.origin, _shared=close_mock_servers.clients[(scenario, generation)])
     try:
         mock.next_answers(*settings.get("answers", ()))
     except ScriptError as error:

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_wheel_runs_the_suite_against_its_embedded_mock_outside_the_tree(tmp_path: Path) -> None:
+def test_the_wheel_serves_the_mock_alone_and_the_suite_with_its_extra_outside_the_tree(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     build = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
@@ -35,9 +35,33 @@ def test_the_wheel_runs_the_suite_against_its_embedded_mock_outside_the_tree(tmp
         capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env,
     )  # fmt: skip
     assert "site-packages/conformance/_contract/close-phone-numbers.yaml" in where.stdout, where.stdout + where.stderr
+    baseline = subprocess.run(
+        [str(python), "-c", "from conformance import contract; print(contract.seed().version)"],
+        capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env,
+    )  # fmt: skip
+    assert baseline.stdout.strip() == "1.0.0", baseline.stderr
+    # The base install is the mock: no schemathesis, and close-conformance says what to install.
+    lean = subprocess.run(
+        [str(python), "-c", "import importlib.util as u; print(u.find_spec('schemathesis') is None)"],
+        capture_output=True, text=True, check=False, env=clean_env,
+    )  # fmt: skip
+    assert lean.stdout.strip() == "True"
+    hint = subprocess.run(
+        [str(env_dir / "bin" / "close-conformance"), "--quiet"],
+        capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env,
+    )  # fmt: skip
+    assert hint.returncode == 2
+    assert "close-phone-numbers-conformance[suite]" in hint.stderr
+    assert "Traceback" not in hint.stderr
+    with_suite = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-c", str(ROOT / "requirements.lock"), f"{wheel}[suite]"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert with_suite.returncode == 0, with_suite.stdout + with_suite.stderr
     run = subprocess.run(
         [str(env_dir / "bin" / "close-conformance"), "--quiet", "--examples", "10"],
         capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Result: CONFORMANT" in run.stdout
+    assert not (tmp_path / ".hypothesis").exists()  # nothing left in the user's directory

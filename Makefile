@@ -13,7 +13,7 @@ OASDIFF := $(NODE_TOOLS)/node_modules/.bin/oasdiff
 CONTRACT := openapi/close-phone-numbers.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help setup lock generate check-generated check-breaking changelog lint-spec lint format typecheck test test-only conformance mock bench clean
+.PHONY: help setup lock generate check-generated check-breaking changelog lint-spec lint-workflows lint format typecheck test test-only conformance mock dist bench clean
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ lint-spec: $(STAMP) $(SPECTRAL) ## Validate the contract (openapi-spec-validator
 	$(BIN)/openapi-spec-validator $(CONTRACT)
 	$(SPECTRAL) lint --ruleset openapi/.spectral.yaml --fail-severity=warn $(CONTRACT)
 
+lint-workflows: $(STAMP) ## actionlint and zizmor (pinned actions, least permissions, no injection) on the workflows and action.yml
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --config .github/zizmor.yml --min-severity low .github/workflows action.yml
+
 lint: $(STAMP) ## ruff on the project and on the generated client
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -72,10 +76,13 @@ test-only: $(STAMP) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
 	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
-test: lint-spec check-generated check-breaking lint typecheck test-only ## Everything CI runs: spec gate, drift and breaking-change checks, lint, types, tests
+test: lint-spec check-generated check-breaking lint-workflows lint typecheck test-only ## Everything CI runs: spec gate, drift and breaking-change checks, workflow linters, lint, types, tests
 
 conformance: $(STAMP) ## Run the conformance suite against the embedded mock
 	$(BIN)/close-conformance
+
+dist: $(STAMP) ## Build sdist and wheel of the client and of the conformance package into dist/ (reproducible, twine-checked)
+	$(BIN)/python scripts/dist.py --outdir dist
 
 mock: $(STAMP) ## Serve the mock on http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
 	$(BIN)/close-mock serve

@@ -102,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
         help="send at most N requests a second (default: as fast as the server allows; 429s are always waited out)",
     )
     cli.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+    _format_option(cli)
     return cli
 
 
@@ -224,6 +225,12 @@ def finish(report: Report, args: argparse.Namespace, started: float) -> int:
         reports.write(report, args.report_dir, text)
     if args.junit_xml:
         args.junit_xml.write_bytes(reports.junit(report, origin))
+    if args.format == "github":
+        from conformance.suite import github
+
+        for line in github.workflow_commands(report):
+            print(line)
+        github.write_summary(github.summary_markdown(report))
     return EXIT_VIOLATIONS if report.violations else EXIT_OK
 
 
@@ -233,10 +240,25 @@ def cannot_test(reason: str, args: argparse.Namespace) -> int:
 
     print(f"close-conformance: cannot test: {reason}", file=sys.stderr)
     reports.write_cannot_test(reason, args.report_dir, args.junit_xml)
+    if getattr(args, "format", "text") == "github":
+        from conformance.suite import github
+
+        print(f"::error title=close-conformance::{github.escape('Could not test: ' + reason)}")
+        github.write_summary(github.cannot_test_markdown(reason))
     return EXIT_CANNOT_TEST
 
 
+def _format_option(cli: argparse.ArgumentParser) -> None:
+    cli.add_argument(
+        "--format",
+        choices=["text", "github"],
+        default="text",
+        help="github: also print GitHub Actions annotations and append a Markdown job summary to $GITHUB_STEP_SUMMARY",
+    )
+
+
 def _output_options(cli: argparse.ArgumentParser) -> None:
+    _format_option(cli)
     cli.add_argument(
         "--contract",
         default="today",

@@ -36,10 +36,8 @@ def build(outdir: Path) -> list[Path]:
     # uv_build finds its binary on PATH: this venv's, whatever the caller's PATH says.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
     for project in PROJECTS:
-        built = subprocess.run(
-            [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", str(outdir), str(project)],
-            env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        command = [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", str(outdir)]
+        built = subprocess.run([*command, str(project)], env=env, capture_output=True, text=True, check=False)
         if built.returncode != 0:
             raise SystemExit(f"dist: building {project.name} failed:\n{built.stdout[-2000:]}{built.stderr[-2000:]}")
     files = sorted(outdir.iterdir())

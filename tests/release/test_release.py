@@ -82,15 +82,16 @@ def test_the_built_files_install_in_a_clean_venv_and_work(installed: Path, tmp_p
         "from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number as rent\n"
         "from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest\n"
         "from conformance.mock import MockServer, build\n"
-        "with MockServer(build()) as mock, AuthenticatedClient.from_api_key(mock.origin + '/api/v1', 'mock_admin_key') as c:\n"
+        "with MockServer(build()) as mock:\n"
+        "    c = AuthenticatedClient.from_api_key(mock.origin + '/api/v1', 'mock_admin_key')\n"
         "    assert isinstance(rent.sync(client=c, body=PhoneNumberRequest(country='US')), PhoneNumber)\n"
         "print('ok')\n"
     )
     used = subprocess.run([str(installed / "bin" / "python"), "-c", script], capture_output=True, text=True,
                           check=False, cwd=tmp_path, env=clean_env(installed))  # fmt: skip
     assert used.stdout.strip() == "ok", used.stderr
-    suite = subprocess.run([str(installed / "bin" / "close-conformance"), "--quiet", "--examples", "5"],
-                           capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env(installed))  # fmt: skip
+    command = [str(installed / "bin" / "close-conformance"), "--quiet", "--examples", "5"]
+    suite = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env(installed))
     assert suite.returncode == 0, suite.stdout + suite.stderr
 
 
@@ -132,7 +133,7 @@ def test_the_actions_steps_write_a_summary_and_annotations_for_a_faulty_server(
         ran = []
         for step in action["runs"]["steps"]:
             if "uses" in step:
-                continue  # setup-python and upload-artifact: the venv stands in for the first, the test checks the files
+                continue  # setup-python and upload-artifact: the venv stands in for one, the test reads the files
             env = clean_env(
                 installed,
                 GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(output),

@@ -4,12 +4,22 @@ from .client import DEFAULT_TIMEOUT, AuthenticatedClient, Client, RetryPolicy
 from .errors import (
     AuthenticationFailed,
     CloseError,
-    RateLimited,
+    RateLimitExceeded,
     RequestRefused,
     TransportFailed,
     UnexpectedResponse,
     UnexpectedStatus,
 )
+
+
+def __getattr__(name: str) -> object:
+    # The exception was called RateLimited until 1.1.0, like the 429 body model; the old name still works.
+    if name == "RateLimited":
+        from . import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = (
     "DEFAULT_TIMEOUT",
@@ -17,7 +27,7 @@ __all__ = (
     "AuthenticationFailed",
     "Client",
     "CloseError",
-    "RateLimited",
+    "RateLimitExceeded",
     "RequestRefused",
     "RetryPolicy",
     "TransportFailed",

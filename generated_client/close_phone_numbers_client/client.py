@@ -238,15 +238,80 @@ class AuthenticatedClient:
     """The name of the Authorization header."""
 
     @classmethod
-    def from_api_key(cls, base_url: str, api_key: str, **kwargs: Any) -> Self:
-        """A client that sends a Close API key with HTTP Basic: the key as username, an empty password."""
+    def from_api_key(
+        cls,
+        base_url: str,
+        api_key: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
+        verify_ssl: str | bool | ssl.SSLContext = True,
+        follow_redirects: bool = False,
+        httpx_args: dict[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        raise_errors: bool = False,
+        raise_on_unexpected_status: bool = False,
+    ) -> Self:
+        """A client that sends a Close API key with HTTP Basic: the key as username, an empty password.
+
+        The options are those of `Client` (every one by keyword, so a misspelt one is an error).
+        An empty key is refused with ValueError: every call would be answered 401.
+        """
+        if not api_key or not api_key.strip():
+            raise ValueError("api_key is empty: pass the Close API key (Settings > API keys)")
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
-        return cls(base_url=base_url, token=token, prefix="Basic", **kwargs)
+        return cls(
+            base_url=base_url,
+            token=token,
+            prefix="Basic",
+            cookies=cookies or {},
+            headers=headers or {},
+            timeout=timeout,
+            verify_ssl=verify_ssl,
+            follow_redirects=follow_redirects,
+            httpx_args=httpx_args or {},
+            retry=retry or RetryPolicy(),
+            raise_errors=raise_errors,
+            raise_on_unexpected_status=raise_on_unexpected_status,
+        )
 
     @classmethod
-    def from_oauth_token(cls, base_url: str, access_token: str, **kwargs: Any) -> Self:
-        """A client that sends an OAuth 2 access token with Bearer."""
-        return cls(base_url=base_url, token=access_token, prefix="Bearer", **kwargs)
+    def from_oauth_token(
+        cls,
+        base_url: str,
+        access_token: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
+        verify_ssl: str | bool | ssl.SSLContext = True,
+        follow_redirects: bool = False,
+        httpx_args: dict[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        raise_errors: bool = False,
+        raise_on_unexpected_status: bool = False,
+    ) -> Self:
+        """A client that sends an OAuth 2 access token with Bearer (options as in `from_api_key`).
+
+        An empty token is refused with ValueError.
+        """
+        if not access_token or not access_token.strip():
+            raise ValueError("access_token is empty: pass an OAuth 2 access token of your Close OAuth app")
+        return cls(
+            base_url=base_url,
+            token=access_token,
+            prefix="Bearer",
+            cookies=cookies or {},
+            headers=headers or {},
+            timeout=timeout,
+            verify_ssl=verify_ssl,
+            follow_redirects=follow_redirects,
+            httpx_args=httpx_args or {},
+            retry=retry or RetryPolicy(),
+            raise_errors=raise_errors,
+            raise_on_unexpected_status=raise_on_unexpected_status,
+        )
 
     def _all_headers(self) -> dict[str, str]:
         credential = f"{self.prefix} {self.token}" if self.prefix else self.token

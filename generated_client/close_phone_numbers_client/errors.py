@@ -6,13 +6,17 @@
     │   └── UnexpectedStatus      an undocumented status code (with `raise_on_unexpected_status`)
     └── RequestRefused            the server refused: nothing was rented (`status`, `error`, `field_errors`)
         ├── AuthenticationFailed  401: credentials missing, malformed or unknown
-        └── RateLimited           429, still after the allowed retries (`retry_after`)
+        └── RateLimitExceeded     429, still after the allowed retries (`retry_after`)
 
 Only `TransportFailed` is raised by every call; the others are raised by `sync`/`asyncio`
 when the client was built with `raise_errors=True`. Messages never contain credentials.
 """
 
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models.refusal_status import RefusalStatus
 
 
 class CloseError(Exception):
@@ -58,7 +62,7 @@ class RequestRefused(CloseError):
     def __init__(
         self,
         status_code: int,
-        status: Any,
+        status: "RefusalStatus | str | None",
         error: str | None,
         field_errors: dict[str, str] | None = None,
         errors: list[str] | None = None,
@@ -76,18 +80,33 @@ class AuthenticationFailed(RequestRefused):
     """401: the credentials are missing, malformed or unknown."""
 
 
-class RateLimited(RequestRefused):
-    """429 after the allowed retries; `retry_after` is the wait the server asked for, in seconds."""
+class RateLimitExceeded(RequestRefused):
+    """429 after the allowed retries; `retry_after` is the wait the server asked for, in seconds.
+
+    (Named apart from the `models.RateLimited` body it carries; the old name `errors.RateLimited`
+    still works, with a DeprecationWarning.)
+    """
 
     def __init__(self, status_code: int, error: str | None, retry_after: float | None) -> None:
         self.retry_after = retry_after
         super().__init__(status_code, "rate-limited", error)
 
 
+def __getattr__(name: str) -> Any:
+    if name == "RateLimited":
+        warnings.warn(
+            "errors.RateLimited is now errors.RateLimitExceeded (models.RateLimited is the 429 body)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return RateLimitExceeded
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "AuthenticationFailed",
     "CloseError",
-    "RateLimited",
+    "RateLimitExceeded",
     "RequestRefused",
     "TransportFailed",
     "UnexpectedResponse",

@@ -7,7 +7,7 @@ import pytest
 from close_phone_numbers_client import (
     AuthenticationFailed,
     CloseError,
-    RateLimited,
+    RateLimitExceeded,
     RequestRefused,
     TransportFailed,
     UnexpectedResponse,
@@ -35,7 +35,7 @@ def test_success_returns_the_phone_number(mode: str) -> None:
         (400, {"status": "has-voice-only", "error": "voice only"}, RequestRefused),
         (403, {"status": "error", "error": "no permission"}, RequestRefused),
         (404, {"status": "error", "error": "nothing"}, RequestRefused),
-        (429, {"error": {"message": "slow down", "rate_reset": 0.0}}, RateLimited),
+        (429, {"error": {"message": "slow down", "rate_reset": 0.0}}, RateLimitExceeded),
     ],
 )
 def test_refusals_raise_the_documented_exception(mode: str, status: int, body: dict, expected: type[Exception]) -> None:

@@ -55,6 +55,8 @@ class PhoneNumberRequest:
      """
 
     def __attrs_post_init__(self) -> None:
+        if isinstance(self.sharing, str) and not isinstance(self.sharing, Sharing):
+            self.sharing = Sharing(self.sharing)
         if not isinstance(self.sharing, Unset):
             warnings.warn(
                 "`sharing`: Deprecated (2026-07-21): Close is retiring the personal/group distinction and will remove `sharing`. Omitted, it means `personal` (a number of one user); a group number still needs `group`.",

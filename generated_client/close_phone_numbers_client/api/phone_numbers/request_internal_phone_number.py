@@ -12,6 +12,7 @@ from ...models.phone_number import PhoneNumber
 from ...models.phone_number_request import PhoneNumberRequest
 from ...models.rate_limited import RateLimited
 from ...models.refusal import Refusal
+from ...models.refusal_status import RefusalStatus
 from ...types import Response
 
 
@@ -115,9 +116,20 @@ def _build_response(
 
 
 def _transport_failure(error: httpx.TransportError) -> errors.TransportFailed:
-    unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
-    detail = "could not connect" if unsent else "no complete answer; the server may have acted on the request"
+    # Nothing went out: no connection, or a request that could not even be written (a base URL
+    # without http:// or https://, an invalid header). Only then is it certain nothing was rented.
+    unsent = isinstance(
+        error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+    )
+    detail = "nothing was sent" if unsent else "no complete answer; the server may have acted on the request"
     return errors.TransportFailed(f"{detail} ({type(error).__name__}: {error})", may_have_reached_server=not unsent)
+
+
+def _rented(response: Response[Any]) -> PhoneNumber:
+    _raise_for(response)
+    if not isinstance(response.parsed, PhoneNumber):
+        raise errors.UnexpectedResponse(int(response.status_code), response.content, "a success without a Phone Number")
+    return response.parsed
 
 
 def _raise_for(response: Response[Any]) -> None:
@@ -131,8 +143,8 @@ def _raise_for(response: Response[Any]) -> None:
         details = getattr(parsed, "error", None)
         message = getattr(details, "message", None)
         wait = client_module.requested_wait(httpx.Response(code, headers=response.headers, content=response.content))
-        raise errors.RateLimited(code, message, wait)
-    status = getattr(parsed, "status", None)
+        raise errors.RateLimitExceeded(code, message, wait)
+    status: RefusalStatus | str | None = getattr(parsed, "status", None)
     message = getattr(parsed, "error", None)
     fields = getattr(getattr(parsed, "field_errors", None), "additional_properties", None)
     listed = getattr(parsed, "errors", None)
@@ -191,8 +203,12 @@ def sync_detailed(
             SMS-capable).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.TransportFailed: No complete answer (no connection, a timeout, a dropped connection);
+            `may_have_reached_server` says whether a number may have been rented.
+        errors.UnexpectedStatus: An undocumented status code, when the client's raise_on_unexpected_status is True.
+        errors.RequestRefused: With the client's raise_errors: a refusal (AuthenticationFailed,
+            RateLimitExceeded after the retries); errors.UnexpectedResponse for an answer the contract
+            does not describe.
 
     Returns:
         Response[PhoneNumber | RateLimited | Refusal]
@@ -259,8 +275,12 @@ def sync(
             SMS-capable).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.TransportFailed: No complete answer (no connection, a timeout, a dropped connection);
+            `may_have_reached_server` says whether a number may have been rented.
+        errors.UnexpectedStatus: An undocumented status code, when the client's raise_on_unexpected_status is True.
+        errors.RequestRefused: With the client's raise_errors: a refusal (AuthenticationFailed,
+            RateLimitExceeded after the retries); errors.UnexpectedResponse for an answer the contract
+            does not describe.
 
     Returns:
         PhoneNumber | RateLimited | Refusal
@@ -273,6 +293,24 @@ def sync(
     if client.raise_errors:
         _raise_for(response)
     return response.parsed
+
+
+def sync_or_raise(
+    *,
+    client: AuthenticatedClient | Client,
+    body: PhoneNumberRequest,
+) -> PhoneNumber:
+    """The rented number, or an exception: typed for code that wants no other outcome.
+
+    Raises, whatever the client's `raise_errors` says: `errors.RequestRefused` (nothing was
+    rented; `AuthenticationFailed`, `RateLimitExceeded`), `errors.UnexpectedResponse`,
+    `errors.TransportFailed`.
+    """
+    response = sync_detailed(
+        client=client,
+        body=body,
+    )
+    return _rented(response)
 
 
 async def asyncio_detailed(
@@ -320,8 +358,12 @@ async def asyncio_detailed(
             SMS-capable).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.TransportFailed: No complete answer (no connection, a timeout, a dropped connection);
+            `may_have_reached_server` says whether a number may have been rented.
+        errors.UnexpectedStatus: An undocumented status code, when the client's raise_on_unexpected_status is True.
+        errors.RequestRefused: With the client's raise_errors: a refusal (AuthenticationFailed,
+            RateLimitExceeded after the retries); errors.UnexpectedResponse for an answer the contract
+            does not describe.
 
     Returns:
         Response[PhoneNumber | RateLimited | Refusal]
@@ -388,8 +430,12 @@ async def asyncio(
             SMS-capable).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.TransportFailed: No complete answer (no connection, a timeout, a dropped connection);
+            `may_have_reached_server` says whether a number may have been rented.
+        errors.UnexpectedStatus: An undocumented status code, when the client's raise_on_unexpected_status is True.
+        errors.RequestRefused: With the client's raise_errors: a refusal (AuthenticationFailed,
+            RateLimitExceeded after the retries); errors.UnexpectedResponse for an answer the contract
+            does not describe.
 
     Returns:
         PhoneNumber | RateLimited | Refusal
@@ -402,3 +448,16 @@ async def asyncio(
     if client.raise_errors:
         _raise_for(response)
     return response.parsed
+
+
+async def asyncio_or_raise(
+    *,
+    client: AuthenticatedClient | Client,
+    body: PhoneNumberRequest,
+) -> PhoneNumber:
+    """The rented number, or an exception (see `sync_or_raise`)."""
+    response = await asyncio_detailed(
+        client=client,
+        body=body,
+    )
+    return _rented(response)

@@ -42,7 +42,7 @@ generate: $(STAMP) ## Regenerate generated_client/ from the contract
 	$(BIN)/python scripts/generate.py
 
 check-generated: $(STAMP) ## Fail if generated_client/ differs from what the contract generates
-	$(BIN)/python scripts/check_generated.py
+	$(BIN)/python -m scripts.check_generated
 
 check-breaking: $(STAMP) $(SPECTRAL) ## Fail on a breaking contract change without a major version, or a stale CHANGELOG.md
 	$(BIN)/python scripts/check_breaking.py

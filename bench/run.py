@@ -30,6 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from conformance.mock.scenario import default_credentials
+from conformance.suite.engine import default_seed
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -37,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "openapi" / "close-phone-numbers.yaml"
 PRISM = ROOT / "tools" / "node" / "node_modules" / ".bin" / "prism"
 ENDPOINT = "/api/v1/phone_number/request/internal/"
-AUTH = "Basic " + base64.b64encode(b"mock_admin_key:").decode()
+ADMIN_KEY = default_credentials()[0]  # the default scenario's published test key
+AUTH = "Basic " + base64.b64encode(f"{ADMIN_KEY}:".encode()).decode()
 CASES = {
     "rental": {"country": "US", "sharing": "personal", "prefix": "650"},
     "validation failure": {"country": "us", "sharing": "personal"},
@@ -271,8 +275,8 @@ def bench_suite(settings: Settings, progress: Callable[[str], None]) -> dict[str
                 [
                     sys.executable, "-m", "schemathesis.cli",
                     "--config-file", str(ROOT / "conformance/suite/schemathesis.toml"),
-                    "run", str(CONTRACT), "-u", f"http://127.0.0.1:{port}/api/v1", "-a", "mock_admin_key:",
-                    "-n", examples, "--seed", "20261127",
+                    "run", str(CONTRACT), "-u", f"http://127.0.0.1:{port}/api/v1", "-a", f"{ADMIN_KEY}:",
+                    "-n", examples, "--seed", str(default_seed()),
                 ],
                 capture_output=True, text=True, check=False, cwd=ROOT,
             ).stdout  # fmt: skip
@@ -314,7 +318,7 @@ def bench_client(settings: Settings, progress: Callable[[str], None]) -> dict[st
     ]
     with server(command, port):
         with (
-            AuthenticatedClient.from_api_key(base, "mock_admin_key") as client,
+            AuthenticatedClient.from_api_key(base, ADMIN_KEY) as client,
             httpx.Client(base_url=base, headers={"authorization": AUTH}) as hand,
         ):
 
@@ -328,7 +332,7 @@ def bench_client(settings: Settings, progress: Callable[[str], None]) -> dict[st
 
         async def async_pair() -> dict[str, Any]:
             async with (
-                AuthenticatedClient.from_api_key(base, "mock_admin_key") as client,
+                AuthenticatedClient.from_api_key(base, ADMIN_KEY) as client,
                 httpx.AsyncClient(base_url=base, headers={"authorization": AUTH}) as hand,
             ):
 

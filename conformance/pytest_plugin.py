@@ -21,6 +21,7 @@ Options: `--close-mock-scenario PATH`, `--close-mock-generation today|seed` (def
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from conformance.mock.server import MockServer
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from conformance.mock.store import Rental
+    from conformance.mock.model import Rental
 
 LIVE_HOSTS = ("api.close.com", "app.close.com")
 MARKERS = {
@@ -45,7 +46,6 @@ MARKERS = {
     "and odd answers queued for its first requests",
     "close_live": "close_live(max_rentals=N): this test may call api.close.com, renting at most N numbers",
 }
-ROLES_OF_DEFAULT = {"admin": "mock_admin_key", "member": "mock_member_key", "broke": "mock_broke_key"}
 
 
 class LiveCallBlocked(ConnectionRefusedError):  # noqa: N818 - reads as what happened: LiveCallBlocked(...)
@@ -68,15 +68,17 @@ class CloseMock:
 
     @property
     def api_keys(self) -> dict[str, str]:
-        """API keys by role (for another scenario than the default: by `user_...` id).
+        """API keys by role (the scenario's `roles`), and by `user_...` id.
 
         `admin` may rent anything, `member` lacks "Manage Team Phone Numbers", `broke` has a
         nearly spent budget.
         """
         scenario = self.app.scenario
-        if scenario.is_default:
-            return dict(ROLES_OF_DEFAULT)
-        return {user.id: key for key, user in scenario.api_keys.items()}
+        by_role = {}
+        for role in scenario.roles:
+            with contextlib.suppress(KeyError):
+                by_role[role] = scenario.api_key_of(role)
+        return by_role | {user.id: key for key, user in scenario.api_keys.items()}
 
     @property
     def oauth_token(self) -> str | None:

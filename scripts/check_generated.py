@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from generate import DEFAULT_OUTPUT, generate
+from scripts.generate import DEFAULT_OUTPUT, generate
 
 IGNORED = {".ruff_cache", "__pycache__", ".mypy_cache", "dist"}
 

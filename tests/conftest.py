@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,8 +60,12 @@ def client(app: MockApp) -> Iterator[httpx.Client]:
         yield c
 
 
-def rent(client: httpx.Client, body: Any, auth: tuple[str, str] | None = ADMIN, **kwargs: Any) -> httpx.Response:
-    return client.post(ENDPOINT, json=body, auth=auth, **kwargs)
+def rent(
+    client: httpx.Client, body: Any, auth: tuple[str | bytes, str | bytes] | None = ADMIN, **kwargs: Any
+) -> httpx.Response:
+    if auth is not None:
+        kwargs["auth"] = auth
+    return client.post(ENDPOINT, json=body, **kwargs)
 
 
 @pytest.fixture
@@ -77,4 +80,3 @@ def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may pick up a developer's real Close credentials."""
     for name in ("CLOSE_API_KEY", "CLOSE_BEARER_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    assert "CLOSE_API_KEY" not in os.environ

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,7 +38,13 @@ def test_the_bench_harness_runs_and_writes_both_reports(tmp_path: Path) -> None:
         for row in failures
         if row["server"].startswith("close-mock")
     )
-    assert results["client"]["sync"]["ratio"] > 0
+    client = results["client"]["sync"]
+    assert client["httpx_us_per_call"] > 0
+    assert client["client_us_per_call"] > 0
+    assert client["ratio"] == pytest.approx(client["client_us_per_call"] / client["httpx_us_per_call"], rel=0.2)
+    assert results["replay"]["exchanges"] > 0
+    assert results["proxy"]["through_proxy"]["non_2xx"] == 0
+    assert results["plugin"]["tests"] > 0
     assert results["suite"]["schemathesis run (same contract, budget, mock)"]["cases"]["median"] > 0
     text = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Targets" in text

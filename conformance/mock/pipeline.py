@@ -23,8 +23,8 @@ import jsonschema_rs
 
 from conformance import jsonbody
 from conformance.mock import rules
+from conformance.mock.model import OverBudget, Rented
 from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
-from conformance.mock.store import OverBudget, Rented
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

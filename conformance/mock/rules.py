@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import numbers
 from conformance.mock import inventory
+from conformance.mock.model import Offer, Rental
 from conformance.mock.replies import refusal
-from conformance.mock.store import Offer, Rental
 
 if TYPE_CHECKING:
     from conformance.mock.inventory import Candidate

@@ -99,6 +99,23 @@ class Scenario:
     rate_limit: RateLimit | None
     is_default: bool
     generation: str = "today"  # which generation of the endpoint the mock emulates: today | seed
+    roles: dict[str, str] = field(default_factory=dict)  # role name (admin, member, ...) -> user id
+
+    def api_key_of(self, role: str) -> str:
+        """The API key of a role's user (roles are named in the scenario file); KeyError if none."""
+        user_id = self.roles.get(role, role)
+        found = next((key for key, user in self.api_keys.items() if user.id == user_id), None)
+        if found is None:
+            raise KeyError(f"no API key for {role!r}; roles: {', '.join(self.roles) or 'none'}")
+        return found
+
+    def oauth_token_of(self, role: str) -> str:
+        """The OAuth token of a role's user; KeyError if none."""
+        user_id = self.roles.get(role, role)
+        found = next((token for token, user in self.oauth_tokens.items() if user.id == user_id), None)
+        if found is None:
+            raise KeyError(f"no OAuth token for {role!r}")
+        return found
 
     @property
     def contract(self) -> contracts.Contract:
@@ -217,6 +234,9 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
         countries[code] = Country(
             code, bool(country.get("requires_bundle", False)), tuple(b for b in blocks if b is not None)
         )
+    roles = dict(data.get("roles", {}))
+    for role, user_id in roles.items():
+        _known("roles", role, user_id, users, problems)
     if problems:
         raise ScenarioError(f"scenario {source} is not consistent:\n" + "\n".join(problems))
     rate = data.get("rate_limit")
@@ -231,7 +251,14 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
         rate_limit=RateLimit(rate["limit"], rate.get("window_seconds", 1.0)) if rate else None,
         is_default=is_default,
         generation=data.get("generation", "today"),
+        roles=roles,
     )
+
+
+def default_credentials() -> tuple[str, str]:
+    """The default scenario's admin API key and OAuth token (published test values, not secrets)."""
+    scenario = load()
+    return scenario.api_key_of("admin"), scenario.oauth_token_of("admin")
 
 
 def load(path: Path | None = None) -> Scenario:

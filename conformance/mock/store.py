@@ -15,9 +15,10 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance.mock import inventory
+from conformance.mock.model import Offer, Outcome, OverBudget, Rental, Rented, SoldOut
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -27,77 +28,21 @@ if TYPE_CHECKING:
     from conformance.mock.scenario import Block, Organization, Scenario
 
 
-@dataclass(frozen=True)
-class Offer:
-    """An inventory block that may serve a request, with the prefix its number must start with."""
-
-    block: Block
-    prefix: str
-
-
-@dataclass(frozen=True)
-class Rental:
-    """A rented number: the bookkeeping fields and the Phone Number resource sent to the client."""
-
-    id: str
-    number: str
-    block_id: str
-    organization_id: str
-    user_id: str | None
-    price_cents: int
-    resource: dict[str, Any]
-    encoded: bytes = b""  # the resource as sent (JSON), kept so it is serialized once
-
-    def as_json(self) -> dict[str, Any]:
-        """The rental as the test controls show it."""
-        return {
-            "id": self.id, "number": self.number, "block_id": self.block_id, "organization_id": self.organization_id,
-            "user_id": self.user_id, "price_cents": self.price_cents, "resource": self.resource,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Rented:
-    """The rental succeeded."""
-
-    rental: Rental
-
-
-@dataclass(frozen=True)
-class OverBudget:
-    """The organization cannot pay for the number."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class SoldOut:
-    """Every matching block is used up."""
-
-
-Outcome = Rented | OverBudget | SoldOut
-
-
-class Ledger(ABC):
+class Ledger(Protocol):
     """The operations one transaction needs; each store implements them over its storage."""
 
-    @abstractmethod
     def spent(self, organization_id: str) -> int:
         """Cents the organization has spent on rentals."""
 
-    @abstractmethod
     def used(self, block_id: str) -> int:
         """Numbers rented from the block."""
 
-    @abstractmethod
     def position(self, block_id: str, prefix: str) -> int:
         """Where the block's enumeration for this prefix continues."""
 
-    @abstractmethod
     def taken(self, number: str) -> bool:
         """Whether the number is already rented."""
 
-    @abstractmethod
     def record(self, rental: Rental, prefix: str, next_position: int) -> None:
         """Store the rental and move the counters."""
 
@@ -232,7 +177,7 @@ class Totals:
         self.spent[rental.organization_id] = self.spent.get(rental.organization_id, 0) + rental.price_cents
 
 
-class _CountingLedger(Ledger):
+class _CountingLedger:
     """Reads the totals from memory; `record` counts the rental and lets the store keep it."""
 
     def __init__(self, totals: Totals) -> None:

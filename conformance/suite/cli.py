@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from conformance import contract as contracts
 from conformance.suite.credentials import Secrets
+from conformance.suite.engine import default_seed
 from conformance.suite.runner import CannotTest, Options, Report, execute
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from conformance.suite.exchange import Exchange
 
-DEFAULT_SEED = 20261127
+DEFAULT_SEED = default_seed()
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_TEST = 0, 1, 2
 
 

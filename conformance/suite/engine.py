@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 from schemathesis.engine import events
 
+from conformance import contract as contracts
 from conformance import numbers
 from conformance.suite import safety
 from conformance.suite.credentials import PLACEHOLDER_ANY
@@ -51,16 +52,45 @@ class EngineResult:
     seconds: float = 0.0
 
 
-def load_config(seed: int, max_examples: int | None, request_timeout: float = 600.0) -> schemathesis.Config:
+def settings() -> dict[str, Any]:
+    """The suite's schemathesis.toml, as data (the one place its seed and budget are written)."""
+    text = resources.files("conformance.suite").joinpath("schemathesis.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def default_seed() -> int:
+    """The seed runs use unless told otherwise."""
+    return int(settings()["seed"])
+
+
+def expected_statuses(contract: Contract) -> dict[str, list[str]]:
+    """What schemathesis' acceptance checks may see, from the statuses the contract documents.
+
+    A valid body with valid credentials may still be refused for business reasons (400 with a
+    business status, 403, 404) or rate-limited; an invalid request must be refused before any
+    rental, with a validation, authentication, size, content-type or rate-limit answer.
+    """
+    documented = contract.documented_statuses()
+    positive = sorted(code for code in documented if code not in (401, 413, 415))
+    negative = sorted(code for code in documented if code >= 400 and code not in (403, 404))
+    return {"positive": [str(code) for code in positive], "negative": [str(code) for code in negative]}
+
+
+def load_config(
+    seed: int, max_examples: int | None, request_timeout: float = 600.0, contract: Contract | None = None
+) -> schemathesis.Config:
     """The suite's schemathesis.toml (valid and invalid requests) with the run's seed and budget.
 
     The guard answers every request itself within its own bounds (timeout, 429 waits,
     deadline), so schemathesis' own timeout is the run's deadline: it never gives up first.
     """
-    text = resources.files("conformance.suite").joinpath("schemathesis.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    data = settings()
     data["seed"] = seed
     data["request-timeout"] = request_timeout
+    statuses = expected_statuses(contract or contracts.today())
+    checks = data.setdefault("checks", {})
+    checks["positive_data_acceptance"] = {"expected-statuses": statuses["positive"]}
+    checks["negative_data_rejection"] = {"expected-statuses": statuses["negative"]}
     generation = data.setdefault("generation", {})
     if max_examples is not None:
         generation["max-examples"] = max_examples
@@ -129,7 +159,7 @@ def run(
     aimed at the unrentable country first, so the guard lets it through.
     """
     global _aiming  # noqa: PLW0603 - schemathesis hooks are module-level functions
-    config = load_config(seed, max_examples, request_timeout)
+    config = load_config(seed, max_examples, request_timeout, contract)
     schema = schemathesis.openapi.from_path(str(contract.path), config=config)
     schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
     if not safe:

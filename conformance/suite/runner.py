@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 
     from conformance.suite.exchange import Exchange
 
-# The default scenario's published test credentials, not secrets.
-MOCK_KEY = "mock_admin_key"
-MOCK_TOKEN = "mock_oauth_token"  # noqa: S105
-
 
 @contextlib.contextmanager
 def target(options: Options) -> Iterator[tuple[str, Secrets]]:
@@ -37,11 +33,13 @@ def target(options: Options) -> Iterator[tuple[str, Secrets]]:
         yield options.base_url, options.secrets
         return
     from conformance.mock.app import build
+    from conformance.mock.scenario import default_credentials
     from conformance.mock.server import MockServer
 
     generation = "seed" if options.contract.path.resolve() == contracts.baseline_path().resolve() else "today"
     with MockServer(build(generation=generation)) as mock:
-        yield mock.origin + contracts.API_PREFIX, Secrets(MOCK_KEY, MOCK_TOKEN, options.auth)
+        key, token = default_credentials()
+        yield mock.origin + contracts.API_PREFIX, Secrets(key, token, options.auth)
 
 
 def execute(options: Options, progress: Callable[[str], None]) -> Report:

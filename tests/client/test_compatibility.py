@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from close_phone_numbers_client import AuthenticatedClient
 from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
-from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest, Refusal, Sharing
+from close_phone_numbers_client.models import PhoneNumber, PhoneNumberRequest, Refusal, RefusalFieldErrors, Sharing
 from close_phone_numbers_client.types import UNSET
 
 from conformance import contract
@@ -51,6 +51,7 @@ def test_today_client_seed_server_without_sharing_is_refused_naming_sharing(seed
     answer = rent(seed_mock, PhoneNumberRequest(country="US", prefix="650"))
     assert isinstance(answer.parsed, Refusal)
     assert answer.status_code == 400
+    assert isinstance(answer.parsed.field_errors, RefusalFieldErrors)
     assert "sharing" in answer.parsed.field_errors.additional_properties
 
 
@@ -67,6 +68,7 @@ def test_today_client_seed_server_assign_to_is_refused_as_unknown(seed_mock: str
     answer = rent(seed_mock, PhoneNumberRequest(country="US", assign_to=["user_mockAdmin"]))
     assert isinstance(answer.parsed, Refusal)
     assert answer.status_code == 400
+    assert isinstance(answer.parsed.field_errors, RefusalFieldErrors)
     assert "assign_to" in answer.parsed.field_errors.additional_properties
 
 

@@ -6,7 +6,6 @@ import httpx
 import pytest
 from close_phone_numbers_client import (
     AuthenticationFailed,
-    CloseError,
     RateLimitExceeded,
     RequestRefused,
     TransportFailed,
@@ -42,7 +41,7 @@ def test_refusals_raise_the_documented_exception(mode: str, status: int, body: d
     client = client_for(lambda r: httpx.Response(status, json=body), raise_errors=True, retry=NO_WAIT)
     with pytest.raises(expected) as raised:
         call(client, mode, detailed=False)
-    assert isinstance(raised.value, CloseError)
+    assert isinstance(raised.value, RequestRefused)
     assert raised.value.status_code == status
     assert "canary_key_123" not in str(raised.value)
 

@@ -32,7 +32,8 @@ def test_the_one_pass_kind_check_agrees_with_phonenumbers_public_api(block: scen
 
 @pytest.mark.parametrize("block", BLOCKS[:12], ids=[block.id for block in BLOCKS[:12]])
 def test_a_blocks_numbers_are_valid_distinct_and_of_its_kind(block: scenario.Block) -> None:
-    rented, position = [], 0
+    rented: list[str] = []
+    position = 0
     while len(rented) < 40 and (found := inventory.next_number(block, block.prefix, position)) is not None:
         rented.append(found.e164)
         position = found.next_position

@@ -6,6 +6,7 @@ import socket
 
 import httpx
 import pytest
+import uvicorn
 
 from conformance.mock import cli
 from conformance.mock.server import MockServer
@@ -21,7 +22,7 @@ def test_the_mock_binds_to_loopback_by_default() -> None:
 def test_binding_elsewhere_warns_loudly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     # Bind loopback for real but let the CLI believe it was asked for every interface.
     monkeypatch.setattr(cli, "listen", lambda host, port: socket.create_server(("127.0.0.1", 0)))
-    monkeypatch.setattr(cli.uvicorn.Server, "run", lambda self, sockets=None: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 0  # noqa: S104 - the value under test
     err = capsys.readouterr().err
     assert "WARNING" in err

@@ -1,0 +1,64 @@
+"""The mock's domain: what a rental is and how an attempt to rent ends.
+
+Shared by the business rules (which make rentals) and the stores (which keep them), so
+neither imports the other for its types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.mock.scenario import Block
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An inventory block that may serve a request, with the prefix its number must start with."""
+
+    block: Block
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Rental:
+    """A rented number: the bookkeeping fields and the Phone Number resource sent to the client."""
+
+    id: str
+    number: str
+    block_id: str
+    organization_id: str
+    user_id: str | None
+    price_cents: int
+    resource: dict[str, Any]
+    encoded: bytes = b""  # the resource as sent (JSON), kept so it is serialized once
+
+    def as_json(self) -> dict[str, Any]:
+        """The rental as the test controls show it."""
+        return {
+            "id": self.id, "number": self.number, "block_id": self.block_id, "organization_id": self.organization_id,
+            "user_id": self.user_id, "price_cents": self.price_cents, "resource": self.resource,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rented:
+    """The rental succeeded."""
+
+    rental: Rental
+
+
+@dataclass(frozen=True)
+class OverBudget:
+    """The organization cannot pay for the number."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class SoldOut:
+    """Every matching block is used up."""
+
+
+Outcome = Rented | OverBudget | SoldOut

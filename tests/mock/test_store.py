@@ -78,3 +78,18 @@ def test_both_stores_rent_the_same_numbers_in_the_same_order(tmp_path: Path, sto
             for r in [httpx.post(mock.origin + ENDPOINT, json=US, auth=("mock_admin_key", "")) for _ in range(5)]
         ]
     assert numbers == ["+16502345678", "+16509999999", "+16507654320", "+16505308641", "+16502962962"]
+
+
+def test_a_state_file_of_another_schema_version_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    from conformance.mock.store import SCHEMA_VERSION, StateError
+
+    path = tmp_path / "old.sqlite3"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="another version's"):
+        SqliteStore(path)
+    assert path.read_bytes() == before

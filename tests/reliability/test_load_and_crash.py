@@ -98,7 +98,8 @@ def test_sigkill_in_the_middle_of_a_load_loses_no_acknowledged_rental(tmp_path: 
         asyncio.run(hammer())
     assert failures == 20  # every client saw the server die mid-load
     started = time.monotonic()
-    with mock_process("--state", str(state), port=port) as (origin, _):
+    # A restart on a new port: what must survive is the state file, not the address.
+    with mock_process("--state", str(state), port=free_port()) as (origin, _):
         kept = {rental["id"] for rental in httpx.get(origin + "/__mock__/rentals").json()["rentals"]}
         audit = httpx.get(origin + "/__mock__/accounts").json()
         after_restart = httpx.post(origin + ENDPOINT, json=RENTAL, auth=("mock_admin_key", ""))

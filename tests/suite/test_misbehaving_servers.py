@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from conformance import contract
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
+from tests.mock.servers import free_port
 from tests.suite.har import har_errors
 from tests.suite.misbehaving import CrashesMidRun, HangsUpOnMalformedJSON, NeverAnswersMalformedJSON, Slow
 
@@ -95,17 +95,11 @@ def test_a_wrong_base_path_is_exit_2_with_a_hint(credentials, tmp_path, capsys) 
     minidom.parseString((tmp_path / "junit.xml").read_bytes())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def prism():
     if not PRISM.exists():
         pytest.fail("Prism is not installed: run `make setup` (tools/node)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(contract.contract_path())],
         stdout=subprocess.DEVNULL,

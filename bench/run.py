@@ -508,6 +508,39 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     return lines
 
 
+def _traffic_section(replay: dict[str, Any], proxy: dict[str, Any]) -> list[str]:
+    """BENCHMARKS.md's section on replay and the proxy."""
+
+    def row(load: str, path: str, stats: dict[str, float]) -> str:
+        return f"| {load} | {path} | {stats['rps']:,.0f} | {stats['p50_ms']:.2f} | {stats['p99_ms']:.2f} |"
+
+    paced = f"paced, {proxy['paced_rate']:g} requests/s"
+    return [
+        "",
+        "## Traffic judges",
+        "",
+        (
+            f"`close-conformance replay` of a HAR with {replay['exchanges']:,} exchanges with the endpoint (rentals and "
+            f"refusals recorded from the mock), start-up included: {_spread(replay['seconds'], '.2f')} s."
+        ),
+        "",
+        f"`close-conformance proxy` in front of the mock (rentals, {proxy['connections']} connections):",
+        "",
+        "| load | path | requests/s | p50 ms | p99 ms |",
+        "|---|---|---|---|---|",
+        row(paced, "straight to the mock", proxy["paced_direct"]),
+        row(paced, "through the proxy", proxy["paced_through_proxy"]),
+        row("saturating (wrk)", "straight to the mock", proxy["direct"]),
+        row("saturating (wrk)", "through the proxy", proxy["through_proxy"]),
+        "",
+        (
+            f"Added at p50: {_spread(proxy['added_p50_ms'], '.2f')} ms paced; "
+            f"{_spread(proxy['saturated_added_p50_ms'], '.1f')} ms saturated, where the proxy (one Python process that "
+            "also judges every exchange) is the bottleneck and the figure is queueing."
+        ),
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     """BENCHMARKS.md."""
     m = results["machine"]
@@ -591,32 +624,7 @@ def markdown(results: dict[str, Any]) -> str:
     for name, g in results["generation"].items():
         out.append(f"| make {name} | {_spread(g['seconds'], '.2f')} |")
     if "replay" in results and "proxy" in results:
-        replay, proxy = results["replay"], results["proxy"]
-        out += [
-            "",
-            "## Traffic judges",
-            "",
-            (
-                f"`close-conformance replay` of a HAR with {replay['exchanges']:,} exchanges with the endpoint "
-                f"(rentals and refusals recorded from the mock), start-up included: "
-                f"{_spread(replay['seconds'], '.2f')} s."
-            ),
-            "",
-            f"`close-conformance proxy` in front of the mock (rentals, {proxy['connections']} connections):",
-            "",
-            "| path | requests/s | p50 ms | p99 ms |",
-            "|---|---|---|---|",
-            (
-                f"| straight to the mock | {proxy['direct']['rps']:,.0f} | {proxy['direct']['p50_ms']:.2f} "
-                f"| {proxy['direct']['p99_ms']:.2f} |"
-            ),
-            (
-                f"| through the proxy | {proxy['through_proxy']['rps']:,.0f} | {proxy['through_proxy']['p50_ms']:.2f} "
-                f"| {proxy['through_proxy']['p99_ms']:.2f} |"
-            ),
-            "",
-            f"Added at p50: {_spread(proxy['added_p50_ms'], '.2f')} ms.",
-        ]
+        out += _traffic_section(results["replay"], results["proxy"])
     if "plugin" in results:
         plugin = results["plugin"]
         out += [

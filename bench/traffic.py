@@ -3,7 +3,10 @@
 * replay: a HAR of 10,000 exchanges with the endpoint (rentals and refusals recorded from the
   mock, repeated), judged by `close-conformance replay` as a user runs it (start-up included);
 * proxy: the same load (rentals, 10 connections) straight to the mock and through
-  `close-conformance proxy`; the difference of the p50 latencies is what the proxy adds.
+  `close-conformance proxy`; the difference of the p50 latencies is what the proxy adds. Two
+  loads: paced (10 connections sharing 200 requests a second, far from saturation: the
+  latency the proxy adds to a call) and saturating (wrk's closed loop: throughput, where
+  latency is queueing).
 """
 
 from __future__ import annotations
@@ -26,6 +29,55 @@ if TYPE_CHECKING:
 REPLAY_EXCHANGES = 10_000
 SMOKE_EXCHANGES = 200
 PROXY_CONNECTIONS = 10
+PACED_RATE = 200.0  # requests a second, over all connections
+
+
+def paced_load(url: str, body: dict[str, Any], connections: int, duration: float) -> dict[str, float]:
+    """Each connection sends on a fixed schedule (rate / connections a second): latency without queueing."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    from bench.run import AUTH
+
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode()
+    headers = {"content-type": "application/json", "authorization": AUTH}
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    interval = connections / PACED_RATE
+
+    def worker(offset: float) -> None:
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        start = time.perf_counter() + offset
+        sent = 0
+        while (slot := start + sent * interval) < start + duration:
+            time.sleep(max(0.0, slot - time.perf_counter()))
+            began = time.perf_counter()
+            connection.request("POST", parts.path, body=payload, headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            took = time.perf_counter() - began
+            with lock:
+                latencies.append(took)
+                failures[0] += not 200 <= answer.status < 300
+            sent += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i * interval / connections,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies)
+    return {
+        "rps": len(ordered) / duration,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "requests": float(len(ordered)),
+        "non_2xx": float(failures[0]),
+    }
 
 
 def recorded_har(path: Path, exchanges: int) -> None:
@@ -89,16 +141,24 @@ def bench_proxy(
     mock = [sys.executable, "-m", "conformance.mock.cli", "serve", "--port", str(mock_port)]
     proxy = [sys.executable, "-m", "conformance", "proxy", "--upstream", f"http://127.0.0.1:{mock_port}/api/v1",
              "--port", str(proxy_port)]  # fmt: skip
-    direct, through = [], []
+    direct_url = f"http://127.0.0.1:{mock_port}{ENDPOINT}"
+    proxied_url = f"http://127.0.0.1:{proxy_port}{ENDPOINT.removeprefix('/api/v1')}"
+    runs: dict[str, list[dict[str, float]]] = {"direct": [], "through": [], "paced_direct": [], "paced_through": []}
     with server(mock, mock_port), server(proxy, proxy_port):
         for _ in range(settings.repetitions):
-            load(f"http://127.0.0.1:{mock_port}{ENDPOINT}", body, PROXY_CONNECTIONS, settings.warmup)
-            direct.append(load(f"http://127.0.0.1:{mock_port}{ENDPOINT}", body, PROXY_CONNECTIONS, settings.duration))
-            proxied_url = f"http://127.0.0.1:{proxy_port}{ENDPOINT.removeprefix('/api/v1')}"
-            load(proxied_url, body, PROXY_CONNECTIONS, settings.warmup)
-            through.append(load(proxied_url, body, PROXY_CONNECTIONS, settings.duration))
-    added = [t["p50_ms"] - d["p50_ms"] for d, t in zip(direct, through, strict=True)]
-    progress(f"  proxy adds {min(added):.2f}-{max(added):.2f} ms at p50 ({PROXY_CONNECTIONS} connections)")
+            for name, url, generator in (
+                ("direct", direct_url, load), ("through", proxied_url, load),
+                ("paced_direct", direct_url, paced_load), ("paced_through", proxied_url, paced_load),
+            ):  # fmt: skip
+                generator(url, body, PROXY_CONNECTIONS, settings.warmup)
+                runs[name].append(generator(url, body, PROXY_CONNECTIONS, settings.duration))
+    direct, through = runs["direct"], runs["through"]
+    added = [t["p50_ms"] - d["p50_ms"] for d, t in zip(runs["paced_direct"], runs["paced_through"], strict=True)]
+    saturated = [t["p50_ms"] - d["p50_ms"] for d, t in zip(direct, through, strict=True)]
+    progress(
+        f"  proxy adds {min(added):.2f}-{max(added):.2f} ms at p50 ({PROXY_CONNECTIONS} connections, "
+        f"{PACED_RATE:g} requests/s); {min(saturated):.1f}-{max(saturated):.1f} ms when saturated"
+    )
 
     def med(rows: list[dict[str, float]], key: str) -> float:
         return sorted(row[key] for row in rows)[len(rows) // 2]
@@ -108,4 +168,12 @@ def bench_proxy(
         "direct": {key: med(direct, key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")},
         "through_proxy": {key: med(through, key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")},
         "added_p50_ms": {"median": sorted(added)[len(added) // 2], "min": min(added), "max": max(added)},
+        "paced_rate": PACED_RATE,
+        "paced_direct": {key: med(runs["paced_direct"], key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")},
+        "paced_through_proxy": {key: med(runs["paced_through"], key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")},
+        "saturated_added_p50_ms": {
+            "median": sorted(saturated)[len(saturated) // 2],
+            "min": min(saturated),
+            "max": max(saturated),
+        },
     }

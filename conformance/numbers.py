@@ -6,6 +6,8 @@ that a rented number is of the requested kind), so the two cannot disagree.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import PhoneNumberType, phonenumberutil
 
@@ -64,8 +66,9 @@ def national_length(country: str, carrier_type: str) -> int | None:
     return len(phonenumbers.national_significant_number(example))
 
 
+@functools.lru_cache(maxsize=64)
 def parse_e164(number: str) -> phonenumbers.PhoneNumber | None:
-    """Parse an E.164 string, or return None when it is not a phone number at all."""
+    """Parse an E.164 string, or return None when it is not a phone number at all (cached: read-only)."""
     try:
         return phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:

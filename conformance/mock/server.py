@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 class MockServer:
     """Serve an ASGI app (the mock, or a test double) on a free loopback port within a `with` block."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
-        self.sock = listen(host, 0)
+        self.sock = listen(host, port)
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)

@@ -81,8 +81,16 @@ def activate(run: ActiveRun | None) -> None:
 
 
 def _json(response: Any) -> Any:
+    """The answer's body as JSON (None if it is not), parsed once for all the checks of an exchange."""
+    content = response.content
+    return _parsed(content) if isinstance(content, bytes) else None
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(content: bytes) -> Any:
+    # Checks only read the value; a cached dict is never changed.
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except (ValueError, TypeError):
         return None
 

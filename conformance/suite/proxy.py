@@ -11,26 +11,29 @@ forbids itself, with the contract's 400, and never forwards it: it cannot rent.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import gzip
+import http.client
 import queue
+import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
-
-import httpx
 
 from conformance import jsonbody
 from conformance.mock.pipeline import validate
 from conformance.mock.replies import Refused
-from conformance.suite.exchange import Exchange, failure_kind
-from conformance.suite.guard import HOP_BY_HOP, read_body
+from conformance.mock.server import MockServer
+from conformance.suite.exchange import CONNECT, DISCONNECT, PROTOCOL, TIMEOUT, Exchange
+from conformance.suite.guard import HOP_BY_HOP
 from conformance.suite.judge import Judge
 from conformance.suite.traffic import exchange_of, redacted, traffic_report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from conformance.contract import Contract
     from conformance.suite.findings import Report
@@ -63,34 +66,27 @@ class Proxy:
         self.with_secrets: list[Exchange] = []
         self.lock = threading.Lock()
         self.on_finding = on_finding
-        self.client = httpx.Client(
-            base_url=self.upstream_origin,
-            timeout=timeout,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-        )
+        self.upstream = Upstream(parts.scheme, parts.hostname or "", parts.port, timeout)
         # Judging happens off the request path: the client gets its answer first.
         self.pending: queue.Queue[Exchange | None] = queue.Queue()
         self.judging = threading.Thread(target=self._judge_forever, name="conformance-judge", daemon=True)
-        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="conformance-proxy", daemon=True)
+        self.workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="conformance-proxy")
+        self.server = MockServer(_asgi(self), host=host, port=port)  # uvicorn on our socket, in a thread
 
     @property
     def origin(self) -> str:
         """Where clients send their requests."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.server.origin
 
     def __enter__(self) -> Self:
         self.judging.start()
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.client.close()
+        self.server.__exit__(None, None, None)
+        self.workers.shutdown(wait=True)
+        self.upstream.close()
         self.pending.put(None)
         self.judging.join(timeout=60)
 
@@ -146,24 +142,24 @@ class Proxy:
         return reply.status, [("content-type", "application/json")], reply.encode()
 
     def _forward(self, exchange: Exchange, path: str, headers: list[tuple[str, str]]) -> Answer:
-        """Send the request as it came; record the answer with its secrets (cookies) hidden."""
+        """Send the request as it came; record the answer (decoded, secrets hidden) for the judge."""
         outgoing = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
         began = time.monotonic()
         exchange.attempts = 1
         try:
-            response = self.client.request(exchange.method, path, headers=outgoing, content=exchange.body)
-        except (httpx.HTTPError, ValueError, UnicodeError) as error:
+            status, answer_headers, payload = self.upstream.send(exchange.method, path, outgoing, exchange.body)
+        except (OSError, http.client.HTTPException) as error:
             exchange.error = f"{type(error).__name__}: {error}"[:300]
-            exchange.failure = failure_kind(error)
+            exchange.failure = transport_failure_kind(error)
             exchange.elapsed = time.monotonic() - began
             message = f"Bad Gateway: the upstream did not answer ({type(error).__name__})".encode()
             return 502, [("content-type", "text/plain")], message
         exchange.elapsed = time.monotonic() - began
-        answer_headers = [(k, v) for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP]
-        exchange.status = response.status_code
-        exchange.response_headers = redacted(answer_headers)[0]
-        exchange.response_body = response.content
-        return response.status_code, answer_headers, response.content
+        exchange.status = status
+        exchange.response_headers = redacted([(k, v) for k, v in answer_headers if k.lower() != "content-encoding"])[0]
+        exchange.response_body = decoded(payload, answer_headers)
+        kept = [(k, v) for k, v in answer_headers if k.lower() not in HOP_BY_HOP or k.lower() == "content-encoding"]
+        return status, kept, payload
 
     def report(self) -> Report:
         """The report of everything that passed (CannotTest when nothing with the endpoint did)."""
@@ -177,38 +173,102 @@ class Proxy:
         )  # fmt: skip
 
 
-def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
+class Upstream:
+    """Keep-alive connections to the upstream, reused across requests (http.client: little per-request cost)."""
 
-        def _relay(self) -> None:
+    def __init__(self, scheme: str, host: str, port: int | None, timeout: float) -> None:
+        self.scheme, self.host, self.port, self.timeout = scheme, host, port, timeout
+        self.idle: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            kind = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+            return kind(self.host, self.port, timeout=self.timeout)
+
+    def send(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        """One request and its whole answer; a connection that failed is not reused."""
+        connection = self._connection()
+        try:
+            connection.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+            for name, value in headers:
+                connection.putheader(name, value)
+            if body or method in ("POST", "PUT", "PATCH"):
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body or None)
+            response = connection.getresponse()
+            payload = response.read()
+        except BaseException:
+            connection.close()
+            raise
+        if response.will_close:
+            connection.close()
+        else:
+            self.idle.put(connection)
+        return response.status, response.getheaders(), payload
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        while True:
             try:
-                body = read_body(
-                    self.rfile, self.headers.get("transfer-encoding", ""), self.headers.get("content-length")
-                )
-            except ValueError:
-                self.send_error(400, "malformed chunked body")
+                self.idle.get_nowait().close()
+            except queue.Empty:
                 return
-            _exchange, (status, headers, payload) = proxy.relay(
-                self.command, self.path, list(self.headers.items()), body
-            )
-            with contextlib.suppress(OSError):
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in ("content-length", "date", "server"):
-                        self.send_header(name, value)
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
 
-        def log_message(self, *args: Any) -> None:
-            """Violations are printed by the proxy itself; no access log (it would show paths with secrets)."""
 
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("do_"):
-                return self._relay
-            raise AttributeError(name)
+def transport_failure_kind(error: BaseException) -> str:
+    """The kind of a failure to get an answer from the upstream (see `exchange.failure_kind`)."""
+    if isinstance(error, ConnectionRefusedError | socket.gaierror):
+        return CONNECT
+    if isinstance(error, TimeoutError):
+        return TIMEOUT
+    if isinstance(error, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+        return DISCONNECT
+    return PROTOCOL
 
-    return Handler
+
+def decoded(payload: bytes, headers: list[tuple[str, str]]) -> bytes:
+    """The body as the judge reads it: gzip or deflate undone (the client gets it as it came)."""
+    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "").lower()
+    try:
+        if encoding == "gzip":
+            return gzip.decompress(payload)
+        if encoding == "deflate":
+            return zlib.decompress(payload)
+    except (OSError, zlib.error, EOFError):
+        return payload
+    return payload
+
+
+def _asgi(proxy: Proxy) -> Callable[..., Awaitable[None]]:
+    """The proxy's ASGI front (served by uvicorn): each request is relayed in a worker thread."""
+
+    async def app(
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        path = scope["raw_path"].decode("latin-1") + (
+            f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
+        )
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        loop = asyncio.get_running_loop()
+        _exchange, (status, answer_headers, payload) = await loop.run_in_executor(
+            proxy.workers, proxy.relay, scope["method"], path, headers, b"".join(chunks)
+        )
+        out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers
+               if k.lower() not in ("content-length", "date", "server")]  # fmt: skip
+        out.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body", "body": payload})
+
+    return app

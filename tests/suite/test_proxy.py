@@ -18,8 +18,8 @@ from conformance import contract
 from conformance.mock import build
 from conformance.mock.server import MockServer
 from conformance.suite.proxy import Proxy
+from tests.suite.apps import traffic
 from tests.suite.faulty import FAULTS, FaultyServer, read_body
-from tests.suite.test_replay import traffic
 
 BY_NAME = {fault.name: fault for fault in FAULTS}
 

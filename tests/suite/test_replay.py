@@ -18,33 +18,16 @@ from pathlib import Path
 import pytest
 import vcr
 import yaml
-from close_phone_numbers_client import AuthenticatedClient
-from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
-from close_phone_numbers_client.models import PhoneNumberRequest
 
 from conformance import contract
 from conformance.mock import build
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
+from tests.suite.apps import traffic
 from tests.suite.faulty import FAULTS, FaultyServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BY_NAME = {fault.name: fault for fault in FAULTS}
-
-
-def traffic(base_url: str, key: str = "mock_admin_key") -> None:
-    """What an app does: rent a few numbers, meet a refusal, send one bad request."""
-    with AuthenticatedClient.from_api_key(base_url, key) as client:
-        for request in (
-            PhoneNumberRequest(country="US", prefix="650"),
-            PhoneNumberRequest(country="CA"),
-            PhoneNumberRequest(country="DE"),  # needs-more-info
-            PhoneNumberRequest(country="US", prefix="99999"),  # nothing there: 404
-        ):
-            request_internal_phone_number.sync_detailed(client=client, body=request)
-        client.get_httpx_client().post("/phone_number/request/internal/", content=b'{"country": "US", "x": 1}',
-                                       headers={"content-type": "application/json"})  # fmt: skip
-        client.get_httpx_client().get("/me/")  # another endpoint: counted and skipped
 
 
 def record_vcr(server_app, cassette: Path, serializer: str = "yaml") -> None:
@@ -132,7 +115,7 @@ def test_a_pytest_recording_folder(tmp_path, capsys) -> None:
             textwrap.dedent(
                 f"""
                 import pytest
-                from tests.suite.test_replay import traffic
+                from tests.suite.apps import traffic
 
                 @pytest.mark.vcr
                 def test_rents():

@@ -520,7 +520,8 @@ def _traffic_section(replay: dict[str, Any], proxy: dict[str, Any]) -> list[str]
         "## Traffic judges",
         "",
         (
-            f"`close-conformance replay` of a HAR with {replay['exchanges']:,} exchanges with the endpoint (rentals and "
+            f"`close-conformance replay` of a HAR with {replay['exchanges']:,} exchanges with the endpoint "
+            "(rentals and "
             f"refusals recorded from the mock), start-up included: {_spread(replay['seconds'], '.2f')} s."
         ),
         "",

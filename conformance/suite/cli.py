@@ -72,16 +72,7 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEED,
         help=f"random seed; runs are reproducible (default {DEFAULT_SEED})",
     )
-    cli.add_argument(
-        "--contract",
-        default="today",
-        metavar="PATH",
-        help="the contract to check against: a file, or `today` (default) / `seed` for the packaged versions",
-    )
-    cli.add_argument("--junit-xml", type=Path, metavar="PATH", help="write JUnit XML here")
-    cli.add_argument(
-        "--report-dir", type=Path, metavar="DIR", help="write summary.txt, report.json, junit.xml, exchanges.har here"
-    )
+    _output_options(cli)
     cli.add_argument(
         "--timeout",
         type=float,
@@ -103,7 +94,6 @@ def parser() -> argparse.ArgumentParser:
         help="send at most N requests a second (default: as fast as the server allows; 429s are always waited out)",
     )
     cli.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
-    _format_option(cli)
     return cli
 
 
@@ -264,7 +254,7 @@ def _output_options(cli: argparse.ArgumentParser) -> None:
         "--contract",
         default="today",
         metavar="PATH",
-        help="the contract to judge against: a file, or `today` (default) / `seed` for the packaged versions",
+        help="the contract to check against: a file, or `today` (default) / `seed` for the packaged versions",
     )
     cli.add_argument("--junit-xml", type=Path, metavar="PATH", help="write JUnit XML here")
     cli.add_argument(

@@ -14,7 +14,6 @@ warning, not a violation: the server did what it was asked, and an app may mean 
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -185,11 +184,3 @@ class Judge:
     def observed(self) -> checks.Observations:
         """What the semantic checks observed beyond pass/fail (unknown statuses)."""
         return self.run.observations
-
-
-def parsed_body(exchange: Exchange) -> Any:
-    """The exchange's response body as JSON, or None."""
-    try:
-        return json.loads(exchange.response_body)
-    except ValueError:
-        return None

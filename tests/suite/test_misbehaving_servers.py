@@ -134,3 +134,14 @@ def test_prisms_mock_is_not_conformant_and_the_summary_names_the_static_body(
     assert "static_rental_body" in screen
     assert "Rentals: 40" in out  # the hard cap held
     assert elapsed < 120
+
+
+def test_prisms_mock_in_safe_mode_costs_at_most_the_one_number_the_readme_warns_of(
+    prism: str, credentials, tmp_path, capsys
+) -> None:
+    # Prism answers 201 even for a country without numbers: the residual risk safe mode states.
+    code, out, elapsed = run(prism, tmp_path, capsys, "--mode", "safe", "--examples", "20", "--timeout", "2")
+    assert code == 1, out
+    assert "Rentals: 1" in out
+    assert "a rental happened in safe mode; no further POST is sent" in out
+    assert elapsed < 120

@@ -90,6 +90,8 @@ class Script:
 
     def next(self) -> OddAnswer | None:
         """The answer for this request, or None to answer normally."""
+        if not self.queue:
+            return None  # the common case, without the lock (a deque's length is read atomically)
         with self.lock:
             return self.queue.popleft() if self.queue else None
 

@@ -314,11 +314,12 @@ def rented_number_is_consistent(ctx: Any, response: Any, case: Any) -> bool | No
         return None  # the schema check reports a malformed number
     if not _formatted_matches(rented, parsed):
         raise AssertionError(f"number_formatted {rented.get('number_formatted')!r} is not the number {number}.")
-    region = phonenumbers.region_code_for_number(parsed)
-    if rented.get("country") is not None and region and rented["country"] != region:
-        raise AssertionError(
-            f"{number} is a number of {region}, but the rented number says country={rented['country']!r}."
-        )
+    # Shared calling codes (+1 toll-free numbers serve the US and Canada alike): the number must be
+    # valid in the country it claims, not be the one region phonenumbers would pick first.
+    country = rented.get("country")
+    if isinstance(country, str) and not numbers.is_valid_for_country(parsed, country):
+        region = phonenumbers.region_code_for_number(parsed)
+        raise AssertionError(f"{number} is a number of {region}, not of {country!r} as the rented number says.")
     kind = rented.get("carrier_type")
     if kind in numbers.KINDS_BY_CARRIER_TYPE and not numbers.kind_matches(parsed, kind):
         raise AssertionError(

@@ -93,6 +93,16 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="send at most N requests a second (default: as fast as the server allows; 429s are always waited out)",
     )
+    cli.add_argument(
+        "--assignee",
+        action="append",
+        default=[],
+        metavar="USER_ID",
+        help=(
+            "a user of your organization that valid requests may name in `assign_to` (repeatable), so who a "
+            "number belongs to after assign_to is checked (default for the embedded mock: its member)"
+        ),
+    )
     cli.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     return cli
 
@@ -165,7 +175,7 @@ def options_from(args: argparse.Namespace) -> Options:
     secrets = Secrets(key, token, auth)
     return Options(
         args.base_url, auth, mode, args.max_rentals, args.examples, args.seed, secrets, chosen,
-        timeout=args.timeout, deadline=args.deadline, rate=args.rate,
+        timeout=args.timeout, deadline=args.deadline, rate=args.rate, assignees=tuple(args.assignee),
     )  # fmt: skip
 
 

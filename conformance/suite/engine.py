@@ -120,24 +120,33 @@ def realistic_countries() -> list[str]:
     return [code for code in preferred if numbers.national_length(code, "local") is not None]
 
 
-def _favour_real_countries(schema: Any, contract: Contract) -> None:
+def _favour_real_countries(schema: Any, contract: Contract, assignees: tuple[str, ...] = ()) -> None:
+    """Make most valid bodies name a country with numbers, and a known assignee or none.
+
+    Where the contract has `assign_to`, it is either left out or names one of `assignees`
+    (`--assignee`), so rentals really happen and ownership after `assign_to` is judged.
+    """
     from hypothesis import strategies as st
 
     validator = contract.request_validator()
     countries = realistic_countries()
+    can_assign = "assign_to" in contract.request_schema()["properties"]
+    assign_to = st.sampled_from([None, *([user] for user in assignees)]) if can_assign else st.just(None)
+
+    def realistic_body(body: dict[str, Any], country: str, keep_prefix: bool, assignee: list[str] | None) -> Any:
+        made = {**body, "country": country, **({} if keep_prefix else {"prefix": ""})}
+        made.pop("assign_to", None)
+        return made | ({"assign_to": assignee} if assignee else {})
 
     @schema.hook("flatmap_body")  # type: ignore[untyped-decorator]
     def flatmap_body(_ctx: Any, body: Any) -> Any:
         if not isinstance(body, dict) or not validator.is_valid(body):
             return st.just(body)  # invalid bodies stay exactly as generated
         realistic = st.builds(
-            lambda country, keep_prefix: {
-                **body,
-                "country": country,
-                **({} if keep_prefix else {"prefix": ""}),
-            },
+            lambda country, keep_prefix, assignee: realistic_body(body, country, keep_prefix, assignee),
             st.sampled_from(countries),
             st.booleans(),
+            assign_to,
         )
         # Two realistic branches to one as-generated: most valid bodies reach business rules.
         return st.one_of(st.just(body), realistic, realistic)
@@ -152,6 +161,7 @@ def run(
     safe: bool,
     progress: Callable[[str], None],
     request_timeout: float = 600.0,
+    assignees: tuple[str, ...] = (),
 ) -> EngineResult:
     """Run every schemathesis phase against `base_url` (the guard) and tally each check.
 
@@ -163,7 +173,7 @@ def run(
     schema = schemathesis.openapi.from_path(str(contract.path), config=config)
     schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
     if not safe:
-        _favour_real_countries(schema, contract)
+        _favour_real_countries(schema, contract, assignees)
     result = EngineResult()
     started = time.monotonic()
     _aiming = safe

@@ -39,6 +39,7 @@ class Options:
     timeout: float = 10.0  # seconds per request
     deadline: float = 600.0  # seconds for the whole run
     rate: float | None = None  # at most this many requests a second
+    assignees: tuple[str, ...] = ()  # user ids `assign_to` may name (the embedded mock: the scenario's member)
 
 
 @dataclass

@@ -27,25 +27,31 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def target(options: Options) -> Iterator[tuple[str, Secrets]]:
-    """Yield the API base URL and the credentials: the user's server, or the embedded mock."""
+def target(options: Options) -> Iterator[tuple[str, Secrets, tuple[str, ...]]]:
+    """Yield the API base URL, the credentials and the users `assign_to` may name.
+
+    For the user's server, what the options say; for the embedded mock, its scenario's `member`.
+    """
     if options.base_url is not None:
-        yield options.base_url, options.secrets
+        yield options.base_url, options.secrets, options.assignees
         return
     from conformance.mock.app import build
     from conformance.mock.scenario import default_credentials
     from conformance.mock.server import MockServer
 
     generation = "seed" if options.contract.path.resolve() == contracts.baseline_path().resolve() else "today"
-    with MockServer(build(generation=generation)) as mock:
+    app = build(generation=generation)
+    member = app.scenario.roles.get("member")
+    with MockServer(app) as mock:
         key, token = default_credentials()
-        yield mock.origin + contracts.API_PREFIX, Secrets(key, token, options.auth)
+        assignees = options.assignees or ((member,) if member else ())
+        yield mock.origin + contracts.API_PREFIX, Secrets(key, token, options.auth), assignees
 
 
 def execute(options: Options, progress: Callable[[str], None]) -> Report:
     """Run everything and return the report; raise CannotTest when nothing meaningful could run."""
     embedded = options.base_url is None
-    with target(options) as (base_url, secrets):
+    with target(options) as (base_url, secrets, assignees):
         deadline = time.monotonic() + options.deadline
         policy = Policy(options.mode, options.max_rentals, options.timeout, deadline, options.rate)
         with Guard(base_url, secrets, policy, options.contract) as guard:
@@ -74,6 +80,7 @@ def execute(options: Options, progress: Callable[[str], None]) -> Report:
                     safe=options.mode == "safe",
                     progress=progress,
                     request_timeout=options.deadline,
+                    assignees=assignees,
                 )
             finally:
                 checks.activate(None)

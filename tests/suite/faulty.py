@@ -188,6 +188,11 @@ FAULTS = [
         answer=_on_rental(lambda r: {**r, "carrier_type": "tollfree"} if r["carrier_type"] == "local" else r),
     ),
     Fault(
+        "assigns to the requester whatever assign_to says",
+        "rented_number_ownership",
+        request=_on_body(lambda b: {k: v for k, v in b.items() if k != "assign_to"}),
+    ),
+    Fault(
         "participants ignore assign_to",
         "rented_number_ownership",
         answer=_on_rental(lambda r: {**r, "participants": ["user_somebodyElse"]}),

@@ -9,7 +9,8 @@ from conformance.mock.server import MockServer
 from conformance.suite.cli import main
 from tests.suite.faulty import FAULTS, Fault, FaultyServer
 
-ARGS = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "60"]
+# user_mockMember is a member of the default scenario's organization: valid requests may assign to it.
+ARGS = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "60", "--assignee", "user_mockMember"]
 
 
 @pytest.mark.usefixtures("credentials")

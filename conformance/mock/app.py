@@ -7,13 +7,14 @@ import dataclasses
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import contract
 from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
-from conformance.mock.pipeline import Pipeline
+from conformance.mock.pipeline import Pipeline, receive_body
 from conformance.mock.replies import Reply, refusal
 from conformance.mock.script import Script, ScriptError, odd_answer
 from conformance.mock.store import MemoryStore, SqliteStore, Store
@@ -137,20 +138,9 @@ class MockApp:
 
 
 async def _drain(receive: Callable[[], Awaitable[dict[str, Any]]], limit: int = 1 << 20) -> bytes:
-    """Read a request body (at most `limit` bytes are kept)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        if size < limit:
-            chunks.append(chunk)
-        size += len(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)[:limit]
+    """Read a whole request body, keeping at most `limit` bytes."""
+    body, _ = await receive_body(receive, limit, sys.maxsize)
+    return body
 
 
 def build_app(

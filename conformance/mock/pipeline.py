@@ -33,7 +33,11 @@ if TYPE_CHECKING:
     from conformance.mock.scenario import RateLimit, Scenario, User
     from conformance.mock.store import Store
 
+    Receive = Callable[[], Awaitable[dict[str, Any]]]
+
 MAX_BODY_BYTES = 64 * 1024
+# Up to this many bytes of an oversized body are read and dropped before the 413 (see read_body).
+DRAIN_BYTES = 1024 * 1024
 MAX_MESSAGE = 200
 Headers = list[tuple[bytes, bytes]]
 
@@ -168,26 +172,42 @@ def check_content_type(headers: Headers) -> None:
             raise refusal(415, "Send the JSON body in UTF-8.")
 
 
-async def read_body(headers: Headers, receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
-    """Stage 4: read at most MAX_BODY_BYTES, else 413 (without reading the rest)."""
-    too_large = refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    for value in header_values(headers, b"content-length"):
-        if value.isdigit() and int(value) > MAX_BODY_BYTES:
-            raise too_large
+async def receive_body(receive: Receive, keep: int, read_up_to: int) -> tuple[bytes, int]:
+    """Read a request body: keep its first `keep` bytes, stop reading after `read_up_to` bytes.
+
+    Returns what was kept and the size seen. Reading past what is kept is a lingering read: a
+    server that answers and closes while the client is still sending makes the client's kernel
+    see a reset, which can swallow the answer; reading a modest excess first delivers it.
+    """
     chunks: list[bytes] = []
     size = 0
-    while True:
+    while size <= read_up_to:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
+        if size < keep:
+            chunks.append(chunk[: keep - size])
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks)
+    return b"".join(chunks), size
+
+
+async def read_body(headers: Headers, receive: Receive) -> bytes:
+    """Stage 4: read at most MAX_BODY_BYTES, else 413.
+
+    A body declared larger than DRAIN_BYTES is refused without reading any of it; a smaller excess
+    is read and dropped first, so the 413 reaches the client instead of a connection reset.
+    """
+    too_large = refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    for value in header_values(headers, b"content-length"):
+        if value.isdigit() and int(value) > DRAIN_BYTES:
+            raise too_large
+    body, size = await receive_body(receive, MAX_BODY_BYTES + 1, DRAIN_BYTES)
+    if size > MAX_BODY_BYTES:
+        raise too_large
+    return body
 
 
 def parse_json(raw: bytes) -> Any:
@@ -251,7 +271,7 @@ class Pipeline:
         self.rate_limiter = RateLimiter(scenario.rate_limit) if scenario.rate_limit else None
         self.contract = scenario.contract
 
-    async def handle(self, headers: Headers, receive: Callable[[], Awaitable[dict[str, Any]]]) -> Reply:
+    async def handle(self, headers: Headers, receive: Receive) -> Reply:
         """Answer one POST to the endpoint."""
         try:
             user, credential = authenticate(headers, self.credentials)

@@ -36,9 +36,9 @@ def test_the_official_client_sees_business_refusals_as_api_errors(served: MockSe
 def test_the_generated_client_rents_and_reads_refusals(served: MockServer) -> None:
     token = base64.b64encode(b"mock_admin_key:").decode()
     with AuthenticatedClient(base_url=served.origin + "/api/v1", token=token, prefix="Basic") as client:
-        rented = request_internal_phone_number.sync(
-            client=client, body=PhoneNumberRequest(country="CA", sharing=Sharing.GROUP)
-        )
+        with pytest.warns(DeprecationWarning, match="sharing"):
+            group = PhoneNumberRequest(country="CA", sharing=Sharing.GROUP)
+        rented = request_internal_phone_number.sync(client=client, body=group)
         assert isinstance(rented, PhoneNumber)
         assert rented.is_group_number
         refused = request_internal_phone_number.sync(client=client, body=PhoneNumberRequest(country="ZZ"))

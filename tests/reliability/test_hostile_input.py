@@ -149,6 +149,7 @@ HOSTILE = settings(
 VALID_HEADERS = [(b"Authorization", AUTH), (b"Content-Type", b"application/json")]
 
 
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")  # the 70 kB body, by design
 @settings(HOSTILE, max_examples=300)
 @given(body=bodies)
 def test_any_body_behind_valid_credentials_gets_a_documented_answer(mock: MockServer, body: bytes) -> None:

@@ -72,10 +72,9 @@ def test_no_canary_in_any_output_or_file_of_a_full_run(tmp_path: Path, canary_sc
         # The client: reprs, exceptions (raising mode), and a failing call's message.
         client = AuthenticatedClient.from_api_key(base, KEY, raise_errors=True)
         outputs.append(repr(client))
-        for body in (
-            PhoneNumberRequest(country="ZZ"),
-            PhoneNumberRequest(country="US", sharing=Sharing.GROUP),
-        ):
+        with pytest.warns(DeprecationWarning, match="sharing"):
+            group = PhoneNumberRequest(country="US", sharing=Sharing.GROUP)
+        for body in (PhoneNumberRequest(country="ZZ"), group):
             try:
                 outputs.append(repr(request_internal_phone_number.sync(client=client, body=body)))
             except CloseError as error:

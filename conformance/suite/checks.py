@@ -27,6 +27,9 @@ from conformance.suite.guard import CREDENTIAL_HEADER, GUARD_HEADER
 KNOWN_STATUSES = frozenset(contracts.today().enum_values("RefusalStatus"))
 BUSINESS_STATUSES = KNOWN_STATUSES - {"error"}
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# Numbers are billed monthly: the next bill is due at most a calendar month (31 days) after the
+# rental, plus a day for billing days rounded to a date.
+BILLING_PERIOD = dt.timedelta(days=32)
 
 
 @dataclass
@@ -69,6 +72,19 @@ class ActiveRun:
     contract: contracts.Contract = field(default_factory=contracts.today)
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     memory: Memory = field(default_factory=Memory)
+    # Judging recorded traffic: the exchange's own (start, end) in epoch seconds, None when the
+    # recording does not say when it happened. A live run's clock is its start and now.
+    recorded: bool = False
+    recorded_at: tuple[float, float] | None = None
+
+    def when(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """The interval the exchange being judged happened in (None: unknown)."""
+        if not self.recorded:
+            return self.started, dt.datetime.now(dt.UTC)
+        if self.recorded_at is None:
+            return None
+        start, end = self.recorded_at
+        return dt.datetime.fromtimestamp(start, dt.UTC), dt.datetime.fromtimestamp(end, dt.UTC)
 
 
 _active: ActiveRun | None = None
@@ -292,46 +308,86 @@ def rented_number_ownership(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-def _formatted_matches(rented: dict[str, Any], parsed: phonenumbers.PhoneNumber) -> bool:
-    formatted = str(rented.get("number_formatted", ""))
+def _same_number(formatted: Any, parsed: phonenumbers.PhoneNumber) -> bool:
+    """Whether a number written for people is the given number."""
     try:
-        again = phonenumbers.parse(formatted, None)
+        again = phonenumbers.parse(str(formatted), None)
     except phonenumbers.NumberParseException:
         return False
     return again == parsed
 
 
-@semantic
-def rented_number_is_consistent(ctx: Any, response: Any, case: Any) -> bool | None:
-    """The fields of a rented number agree with each other (formatting, country, kind, capabilities)."""
-    found = _rental(response, case)
-    if found is None:
-        return None
-    _request_body, rented = found
-    number = str(rented.get("number", ""))
-    parsed = numbers.parse_e164(number)
-    if parsed is None:
-        return None  # the schema check reports a malformed number
-    if not _formatted_matches(rented, parsed):
-        raise AssertionError(f"number_formatted {rented.get('number_formatted')!r} is not the number {number}.")
+def _paired_numbers(rented: dict[str, Any]) -> str | None:
+    """What is wrong with the pairs of E.164 and formatted numbers a rented number carries, if anything."""
+    forward_to, formatted = rented.get("forward_to"), rented.get("forward_to_formatted")
+    if rented.get("forward_to_enabled") is True and not forward_to:
+        return "forward_to_enabled is true, but there is no forward_to number."
+    if isinstance(forward_to, str) and formatted is not None:
+        parsed = numbers.parse_e164(forward_to)
+        if parsed is not None and not _same_number(formatted, parsed):
+            return f"forward_to_formatted {formatted!r} is not the number forward_to {forward_to}."
+    group_numbers, group_formatted = rented.get("phone_numbers"), rented.get("phone_numbers_formatted")
+    if isinstance(group_numbers, list) and isinstance(group_formatted, list):
+        if len(group_numbers) != len(group_formatted):
+            return (
+                f"phone_numbers lists {len(group_numbers)} numbers but phone_numbers_formatted {len(group_formatted)}."
+            )
+        for number, written in zip(group_numbers, group_formatted, strict=True):
+            parsed = numbers.parse_e164(str(number))
+            if parsed is not None and not _same_number(written, parsed):
+                return f"phone_numbers_formatted has {written!r} where phone_numbers has {number}."
+    return None
+
+
+def _capabilities_disagree(rented: dict[str, Any]) -> str | None:
+    """What is wrong between the capability flags and lists of a rented number, if anything."""
+    if rented.get("mms_enabled") is True and rented.get("sms_enabled") is not True:
+        return "The rented number has MMS without SMS (mms_enabled implies sms_enabled)."
+    for flag, countries in (("sms_enabled", "supports_sms_to_countries"), ("mms_enabled", "supports_mms_to_countries")):
+        if rented.get(flag) is False and rented.get(countries):
+            return f"{flag} is false, but {countries} lists {rented[countries]}."
+    if not set(rented.get("supports_mms_to_countries") or []) <= set(rented.get("supports_sms_to_countries") or []):
+        return "supports_mms_to_countries lists countries the number cannot text (MMS implies SMS)."
+    return None
+
+
+def _number_disagrees(rented: dict[str, Any], parsed: phonenumbers.PhoneNumber) -> str | None:
+    """What is wrong between the E.164 number and the fields that describe it, if anything."""
+    number = rented.get("number")
+    if not _same_number(rented.get("number_formatted", ""), parsed):
+        return f"number_formatted {rented.get('number_formatted')!r} is not the number {number}."
     # Shared calling codes (+1 toll-free numbers serve the US and Canada alike): the number must be
     # valid in the country it claims, not be the one region phonenumbers would pick first.
     country = rented.get("country")
     if isinstance(country, str) and not numbers.is_valid_for_country(parsed, country):
         region = phonenumbers.region_code_for_number(parsed)
-        raise AssertionError(f"{number} is a number of {region}, not of {country!r} as the rented number says.")
+        return f"{number} is a number of {region}, not of {country!r} as the rented number says."
     kind = rented.get("carrier_type")
     if kind in numbers.KINDS_BY_CARRIER_TYPE and not numbers.kind_matches(parsed, kind):
+        return f"carrier_type is {kind!r}, but {number} is not a {kind} number by phonenumbers' metadata."
+    return None
+
+
+@semantic
+def rented_number_is_consistent(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The fields of a rented number agree with each other and with the request's bundle."""
+    found = _rental(response, case)
+    if found is None:
+        return None
+    request, rented = found
+    bundle = request.get("bundle_id")
+    if bundle and rented.get("bundle_id") != bundle:
         raise AssertionError(
-            f"carrier_type is {kind!r}, but {number} is not a {kind} number by phonenumbers' metadata."
+            f"Rented under bundle {bundle!r}, but the number has bundle_id={rented.get('bundle_id')!r}."
         )
-    if rented.get("mms_enabled") is True and rented.get("sms_enabled") is not True:
-        raise AssertionError("The rented number has MMS without SMS (mms_enabled implies sms_enabled).")
-    for flag, countries in (("sms_enabled", "supports_sms_to_countries"), ("mms_enabled", "supports_mms_to_countries")):
-        if rented.get(flag) is False and rented.get(countries):
-            raise AssertionError(f"{flag} is false, but {countries} lists {rented[countries]}.")
-    if not set(rented.get("supports_mms_to_countries") or []) <= set(rented.get("supports_sms_to_countries") or []):
-        raise AssertionError("supports_mms_to_countries lists countries the number cannot text (MMS implies SMS).")
+    parsed = numbers.parse_e164(str(rented.get("number", "")))
+    wrong = (
+        (_number_disagrees(rented, parsed) if parsed is not None else None)  # else the schema check reports it
+        or _capabilities_disagree(rented)
+        or _paired_numbers(rented)
+    )
+    if wrong is not None:
+        raise AssertionError(wrong)
     return None
 
 
@@ -347,24 +403,30 @@ def _moment(value: Any) -> dt.datetime | None:
 
 @semantic
 def rented_number_dates(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Created now (within clock skew of the run), updated no earlier, billed next after creation."""
+    """Created and updated when the answer was given (within clock skew), billed next within a month."""
     found = _rental(response, case)
     if found is None or _active is None:
         return None
     _request_body, rented = found
     created, updated = _moment(rented.get("date_created")), _moment(rented.get("date_updated"))
     billing = _moment(rented.get("next_billing_on"))
-    now = dt.datetime.now(dt.UTC)
-    if created is not None and not _active.started - CLOCK_SKEW <= created <= now + CLOCK_SKEW:
-        raise AssertionError(
-            f"date_created {rented['date_created']} is not the time of the rental (the run started "
-            f"{_active.started.isoformat()}, allowing {CLOCK_SKEW} of clock skew)."
-        )
+    when = _active.when()
+    if when is not None:
+        earliest, latest = when[0] - CLOCK_SKEW, when[1] + CLOCK_SKEW
+        what = "the run" if not _active.recorded else "the recorded exchange"
+        for name, moment in (("date_created", created), ("date_updated", updated)):
+            if moment is not None and not earliest <= moment <= latest:
+                raise AssertionError(
+                    f"{name} {rented[name]} is not the time of the rental ({what} took place from "
+                    f"{when[0].isoformat(timespec='seconds')} to {when[1].isoformat(timespec='seconds')}, "
+                    f"allowing {CLOCK_SKEW} of clock skew)."
+                )
     if created is not None and updated is not None and updated < created:
         raise AssertionError(f"date_updated {rented['date_updated']} is before date_created {rented['date_created']}.")
-    if created is not None and billing is not None and billing <= created:
+    if created is not None and billing is not None and not created < billing <= created + BILLING_PERIOD:
         raise AssertionError(
-            f"next_billing_on {rented['next_billing_on']} is not after date_created {rented['date_created']}."
+            f"next_billing_on {rented['next_billing_on']} is not within the month after date_created "
+            f"{rented['date_created']} (numbers are billed monthly)."
         )
     return None
 

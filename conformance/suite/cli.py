@@ -214,24 +214,35 @@ def main(argv: list[str] | None = None) -> int:
     return finish(result, args, started)
 
 
+def say(line: str) -> None:
+    """Print a line of the result to stdout; a reader that went away (`| head`) stops the output, not the run."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # Python's advice for SIGPIPE: point stdout at devnull so the flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def finish(report: Report, args: argparse.Namespace, started: float) -> int:
     """Print the summary, write the reports asked for, and return the exit status (0 or 1)."""
     from conformance.suite import report as reports
 
     origin = report.origin or "{0.scheme}://{0.netloc}".format(urlsplit(report.target))
     text = reports.summary(report, origin)
-    print(text)
-    print(f"({time.monotonic() - started:.1f} s)")
-    if args.report_dir:
+    if args.report_dir:  # the files first: a reader that closes stdout early must not lose them
         reports.write(report, args.report_dir, text)
     if args.junit_xml:
         args.junit_xml.write_bytes(reports.junit(report, origin))
+    say(text)
+    say(f"({time.monotonic() - started:.1f} s)")
     if args.format == "github":
         from conformance.suite import github
 
-        for line in github.workflow_commands(report):
-            print(line)
         github.write_summary(github.summary_markdown(report))
+        for line in github.workflow_commands(report):
+            say(line)
     return EXIT_VIOLATIONS if report.violations else EXIT_OK
 
 
@@ -244,7 +255,7 @@ def cannot_test(reason: str, args: argparse.Namespace) -> int:
     if getattr(args, "format", "text") == "github":
         from conformance.suite import github
 
-        print(f"::error title=close-conformance::{github.escape('Could not test: ' + reason)}")
+        say(f"::error title=close-conformance::{github.escape('Could not test: ' + reason)}")
         github.write_summary(github.cannot_test_markdown(reason))
     return EXIT_CANNOT_TEST
 
@@ -361,7 +372,7 @@ def proxy_main(argv: list[str]) -> int:
 
     def found(exchange: Exchange, check: str, message: str) -> None:
         first = message.strip().splitlines()[0][:200]
-        print(f"VIOLATION {check}: {exchange.method} {exchange.path} -> {exchange.status}: {first}", flush=True)
+        say(f"VIOLATION {check}: {exchange.method} {exchange.path} -> {exchange.status}: {first}")
 
     try:
         proxy = Proxy(
@@ -378,7 +389,7 @@ def proxy_main(argv: list[str]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with proxy:
-        print(f"close-conformance proxy: listening on {proxy.origin}, forwarding to {args.upstream}", flush=True)
+        say(f"close-conformance proxy: listening on {proxy.origin}, forwarding to {args.upstream}")
         stop.wait()
     try:
         report = proxy.report()

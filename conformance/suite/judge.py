@@ -77,10 +77,11 @@ class Judge:
             override=None, auth=None, headers=None, config=config, transport_kwargs=None, recorder=None,
             response_checks=run_checks_for(schema).for_responses(),
         )  # fmt: skip
-        self.run = checks.ActiveRun(retry=None, contract=contract)
+        self.run = checks.ActiveRun(retry=None, contract=contract, recorded=True)
         self.verdicts = Verdicts()
         self.rentals: list[Exchange] = []
         self.paid_twice: list[tuple[Exchange, Exchange]] = []  # (first, repeat)
+        self.previous: Exchange | None = None  # the last POST to the endpoint judged
         self.lock = threading.Lock()
 
     def is_endpoint(self, exchange: Exchange) -> bool:
@@ -146,6 +147,8 @@ class Judge:
         def on_success(name: str, _case: Any) -> None:
             ran.add(name)
 
+        known = exchange.started > 0
+        self.run.recorded_at = (exchange.started, exchange.started + exchange.elapsed) if known else None
         checks.activate(self.run)
         try:
             run_checks(
@@ -172,11 +175,18 @@ class Judge:
         return []
 
     def _note_paid_twice(self, exchange: Exchange) -> None:
-        """The same request answered 201 twice within a short window: note the pair."""
+        """The same request answered 201 twice within a short window: note the pair.
+
+        Without recorded times (a cassette with no Date headers) only back-to-back exchanges count.
+        """
+        previous, self.previous = self.previous, exchange
         if not exchange.rented:
             return
         for earlier in self.rentals[:-1]:
-            close_in_time = abs(exchange.started - earlier.started) <= PAID_TWICE_WINDOW
+            if exchange.started and earlier.started:
+                close_in_time = abs(exchange.started - earlier.started) <= PAID_TWICE_WINDOW
+            else:
+                close_in_time = earlier is previous
             if close_in_time and earlier.body == exchange.body and earlier.method == exchange.method:
                 self.paid_twice.append((earlier, exchange))
                 return

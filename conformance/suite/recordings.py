@@ -13,7 +13,9 @@ Nothing here opens a network connection.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
+import email.utils
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,7 @@ class Recorded:
     status: int | None  # None: the recording has no answer
     response_headers: list[tuple[str, str]]
     response_body: bytes
-    started: float = 0.0  # epoch seconds, 0 when unknown
+    started: float = 0.0  # epoch seconds, 0 when unknown (else the response's Date header)
     elapsed: float = 0.0  # seconds
 
 
@@ -78,6 +80,23 @@ def _epoch(value: Any) -> float:
     except ValueError:
         return 0.0
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _date_header(headers: list[tuple[str, str]]) -> float:
+    """The response's `Date` header (when the server answered) in epoch seconds, 0 when absent or odd."""
+    value = next((v for k, v in headers if k.lower() == "date"), None)
+    try:
+        moment = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return 0.0
+    if moment is None:
+        return 0.0
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _timed(found: list[Recorded]) -> list[Recorded]:
+    """Exchanges without a recorded time (vcrpy keeps none) take it from the response's Date header."""
+    return [r if r.started else dataclasses.replace(r, started=_date_header(r.response_headers)) for r in found]
 
 
 def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
@@ -166,11 +185,11 @@ def read_document(text: str, source: str) -> list[Recorded]:
         except yaml.YAMLError as error:
             raise RecordingError(f"{source}: neither JSON nor YAML ({str(error).splitlines()[0]})") from None
     if isinstance(document, dict) and isinstance(document.get("log"), dict) and "entries" in document["log"]:
-        return _from_har(document, source)
+        return _timed(_from_har(document, source))
     if isinstance(document, dict) and "http_interactions" in document:
-        return _from_schemathesis(document, source)
+        return _timed(_from_schemathesis(document, source))
     if isinstance(document, dict) and "interactions" in document:
-        return _from_vcr(document, source)
+        return _timed(_from_vcr(document, source))
     raise RecordingError(
         f"{source}: not a recording this tool reads (HAR 1.2, a vcrpy or pytest-recording cassette, "
         "or a schemathesis cassette)"

@@ -6,6 +6,7 @@ the behaviour stays faithful and the suite must catch the one deviation.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ def _crash_on_null_bundle(body: Any, answer: Answer) -> Answer:
     if isinstance(body, dict) and "bundle_id" in body and body["bundle_id"] is None:
         return 500, {"content-type": "text/plain"}, b"Internal Server Error"
     return answer
+
+
+def _later(moment: str, *, days: int) -> str:
+    return (dt.datetime.fromisoformat(moment) + dt.timedelta(days=days)).isoformat()
 
 
 def _crash_on_empty_string(body: Any, answer: Answer) -> Answer:
@@ -178,6 +183,25 @@ FAULTS = [
         answer=_on_rental(lambda r: {**r, "number_formatted": r["number_formatted"][:-1] + "0"}),
     ),
     Fault(
+        "forgets the bundle it rented under",
+        "rented_number_is_consistent",
+        answer=_on_rental(lambda r: {**r, "bundle_id": None}),
+    ),
+    Fault(
+        "forwarding on without a number",
+        "rented_number_is_consistent",
+        answer=_on_rental(lambda r: {**r, "forward_to_enabled": True}),
+    ),
+    Fault(
+        "a group number's numbers unpaired",
+        "rented_number_is_consistent",
+        answer=_on_rental(
+            lambda r: (
+                {**r, "phone_numbers": ["+16505550100"], "phone_numbers_formatted": []} if r["is_group_number"] else r
+            )
+        ),
+    ),
+    Fault(
         "texts abroad without SMS",
         "rented_number_is_consistent",
         answer=_on_rental(lambda r: {**r, "supports_sms_to_countries": ["US"]} if not r["sms_enabled"] else r),
@@ -224,6 +248,16 @@ FAULTS = [
         "billed before it was rented",
         "rented_number_dates",
         answer=_on_rental(lambda r: {**r, "next_billing_on": "2021-01-01T00:00:00+00:00"}),
+    ),
+    Fault(
+        "updated in the future",
+        "rented_number_dates",
+        answer=_on_rental(lambda r: {**r, "date_updated": "2099-01-01T00:00:00+00:00"}),
+    ),
+    Fault(
+        "billed next in two years",
+        "rented_number_dates",
+        answer=_on_rental(lambda r: {**r, "next_billing_on": _later(r["date_created"], days=730)}),
     ),
     # 4. strict request handling
     Fault("crashes on an empty optional string", "request_boundaries", answer=_crash_on_empty_string),

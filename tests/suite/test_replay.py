@@ -176,3 +176,20 @@ def test_a_file_that_is_no_recording_is_exit_2(tmp_path, capsys) -> None:
     assert code == 2
     assert "not a recording this tool reads" in out
     assert (tmp_path / "r" / "junit.xml").exists()
+
+
+def test_a_reader_that_stops_early_gets_no_traceback_and_the_reports_are_written(tmp_path) -> None:
+    # `close-conformance replay ... | head -1`: the summary meets a closed pipe.
+    cassette = tmp_path / "faulty.yaml"
+    record_vcr(FaultyServer(BY_NAME["rents in the wrong country"]), cassette)
+    command = [str(Path(sys.executable).parent / "close-conformance"), "replay", str(cassette),
+               "--report-dir", str(tmp_path / "r")]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()  # what `head` does once it has read enough: the summary meets a closed pipe
+        errors = process.stderr.read().decode()
+        code = process.wait(timeout=60)
+    assert "Traceback" not in errors, errors
+    assert code == 1  # the verdict, not a crash
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["violations"]

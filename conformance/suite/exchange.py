@@ -6,7 +6,9 @@ probes judge them, the reports write them (HAR, curl reproductions).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import zlib
 from dataclasses import dataclass, field
 
 import httpx
@@ -92,3 +94,22 @@ class Exchange:
     def header(self, name: str) -> str | None:
         """A response header (case-insensitive)."""
         return next((value for key, value in self.response_headers if key.lower() == name), None)
+
+
+def decoded(headers: list[tuple[str, str]], body: bytes) -> bytes:
+    """A body as the application read it: gzip or deflate undone when it is still compressed.
+
+    Sources differ: the proxy and vcrpy with httpx hold the compressed bytes, vcrpy with requests
+    the decoded text under the same `Content-Encoding` header; a body that does not decode is
+    taken as already decoded.
+    """
+    coding = next((v.strip().lower() for k, v in headers if k.lower() == "content-encoding"), "")
+    if coding not in ("gzip", "x-gzip", "deflate") or not body:
+        return body
+    try:
+        return zlib.decompress(body, wbits=47 if coding != "deflate" else 15)  # 47: gzip or zlib header
+    except zlib.error:
+        if coding == "deflate":
+            with contextlib.suppress(zlib.error):
+                return zlib.decompress(body, wbits=-15)  # raw deflate, as some servers send it
+        return body

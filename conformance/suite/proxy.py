@@ -12,13 +12,11 @@ forbids itself, with the contract's 400, and never forwards it: it cannot rent.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import http.client
 import queue
 import socket
 import threading
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -27,7 +25,7 @@ from conformance import jsonbody
 from conformance.mock.pipeline import validate
 from conformance.mock.replies import Refused
 from conformance.mock.server import MockServer
-from conformance.suite.exchange import CONNECT, DISCONNECT, PROTOCOL, TIMEOUT, Exchange
+from conformance.suite.exchange import CONNECT, DISCONNECT, PROTOCOL, TIMEOUT, Exchange, decoded
 from conformance.suite.guard import HOP_BY_HOP
 from conformance.suite.judge import Judge
 from conformance.suite.traffic import exchange_of, redacted, traffic_report
@@ -157,7 +155,7 @@ class Proxy:
         exchange.elapsed = time.monotonic() - began
         exchange.status = status
         exchange.response_headers = redacted([(k, v) for k, v in answer_headers if k.lower() != "content-encoding"])[0]
-        exchange.response_body = decoded(payload, answer_headers)
+        exchange.response_body = decoded(answer_headers, payload)
         kept = [(k, v) for k, v in answer_headers if k.lower() not in HOP_BY_HOP or k.lower() == "content-encoding"]
         return status, kept, payload
 
@@ -226,19 +224,6 @@ def transport_failure_kind(error: BaseException) -> str:
     if isinstance(error, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
         return DISCONNECT
     return PROTOCOL
-
-
-def decoded(payload: bytes, headers: list[tuple[str, str]]) -> bytes:
-    """The body as the judge reads it: gzip or deflate undone (the client gets it as it came)."""
-    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "").lower()
-    try:
-        if encoding == "gzip":
-            return gzip.decompress(payload)
-        if encoding == "deflate":
-            return zlib.decompress(payload)
-    except (OSError, zlib.error, EOFError):
-        return payload
-    return payload
 
 
 def _asgi(proxy: Proxy) -> Callable[..., Awaitable[None]]:

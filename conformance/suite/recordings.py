@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from conformance.suite.exchange import decoded
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -94,9 +96,17 @@ def _date_header(headers: list[tuple[str, str]]) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
-def _timed(found: list[Recorded]) -> list[Recorded]:
-    """Exchanges without a recorded time (vcrpy keeps none) take it from the response's Date header."""
-    return [r if r.started else dataclasses.replace(r, started=_date_header(r.response_headers)) for r in found]
+def _normalized(found: list[Recorded]) -> list[Recorded]:
+    """Bodies decoded; exchanges without a recorded time (vcrpy keeps none) take the response's Date header."""
+    return [
+        dataclasses.replace(
+            r,
+            request_body=decoded(r.request_headers, r.request_body),
+            response_body=decoded(r.response_headers, r.response_body),
+            started=r.started or _date_header(r.response_headers),
+        )
+        for r in found
+    ]
 
 
 def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
@@ -185,11 +195,11 @@ def read_document(text: str, source: str) -> list[Recorded]:
         except yaml.YAMLError as error:
             raise RecordingError(f"{source}: neither JSON nor YAML ({str(error).splitlines()[0]})") from None
     if isinstance(document, dict) and isinstance(document.get("log"), dict) and "entries" in document["log"]:
-        return _timed(_from_har(document, source))
+        return _normalized(_from_har(document, source))
     if isinstance(document, dict) and "http_interactions" in document:
-        return _timed(_from_schemathesis(document, source))
+        return _normalized(_from_schemathesis(document, source))
     if isinstance(document, dict) and "interactions" in document:
-        return _timed(_from_vcr(document, source))
+        return _normalized(_from_vcr(document, source))
     raise RecordingError(
         f"{source}: not a recording this tool reads (HAR 1.2, a vcrpy or pytest-recording cassette, "
         "or a schemathesis cassette)"

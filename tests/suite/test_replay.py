@@ -23,7 +23,7 @@ from conformance import contract
 from conformance.mock import build
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
-from tests.suite.apps import traffic
+from tests.suite.apps import Gzipped, traffic
 from tests.suite.faulty import FAULTS, FaultyServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,26 @@ def test_a_vcrpy_cassette_of_a_faulty_server_names_the_violation(tmp_path, capsy
     assert f": {check}" in out
 
 
+def test_gzipped_answers_recorded_by_vcrpy_are_read_as_the_app_read_them(tmp_path, capsys) -> None:
+    # vcrpy keeps httpx's compressed bytes (as !!binary) but requests' decoded text, both under
+    # Content-Encoding: gzip; either must be judged as the JSON the app saw.
+    from closeio_api import API
+
+    httpx_cassette, requests_cassette = tmp_path / "httpx.yaml", tmp_path / "requests.yaml"
+    with MockServer(Gzipped(build())) as server:  # one server: two would hand out the same numbers
+        with vcr.use_cassette(str(httpx_cassette), filter_headers=["authorization"]):
+            traffic(server.origin + "/api/v1")
+        with vcr.use_cassette(str(requests_cassette), filter_headers=["authorization"]):
+            API(server.origin + "/api/v1/", api_key="mock_admin_key").post(
+                "phone_number/request/internal", data={"country": "US"}
+            )
+    assert "!!binary" in httpx_cassette.read_text()
+    assert "!!binary" not in requests_cassette.read_text()
+    code, out = replay(capsys, str(httpx_cassette), str(requests_cassette))
+    assert code == 0, out
+    assert "Rentals: 3" in out
+
+
 def test_the_official_closeio_client_recorded_with_vcrpy(tmp_path, capsys) -> None:
     from closeio_api import API, APIError
 
@@ -115,7 +135,7 @@ def test_a_pytest_recording_folder(tmp_path, capsys) -> None:
             textwrap.dedent(
                 f"""
                 import pytest
-                from tests.suite.apps import traffic
+                from tests.suite.apps import Gzipped, traffic
 
                 @pytest.mark.vcr
                 def test_rents():

@@ -206,14 +206,25 @@ def read_document(text: str, source: str) -> list[Recorded]:
     )
 
 
-def files(paths: list[Path]) -> list[Path]:
-    """The recording files the paths name: files as given, folders searched for recordings."""
-    found: list[Path] = []
+def files(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """The recording files the paths name, each with whether it was named itself (not found in a folder).
+
+    Folders are searched for files with a recording's suffix, outside hidden folders (a tool's
+    cache such as `.schemathesis/`).
+    """
+    found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            inside = (
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            found += [(p, False) for p in sorted(inside)]
         elif path.is_file():
-            found.append(path)
+            found.append((path, True))
         else:
             raise RecordingError(f"{path}: no such file or folder")
     if not found:
@@ -221,13 +232,35 @@ def files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def read(paths: list[Path]) -> list[Recorded]:
-    """Every exchange recorded in the files and folders given, in order."""
+def read(paths: list[Path]) -> tuple[list[Recorded], list[str]]:
+    """Every exchange recorded in the files and folders given, in order, and the files skipped.
+
+    A file named itself must be a recording; one found in a folder that is not (another JSON or
+    YAML file beside the cassettes) is skipped and listed, with the reason. A file that holds
+    exactly the exchanges of another (one run saved in two formats) is judged once.
+    """
     exchanges: list[Recorded] = []
-    for path in files(paths):
+    skipped: list[str] = []
+    contents: dict[tuple[tuple[str, str, bytes, int | None, bytes], ...], Path] = {}  # exchanges -> first file
+    for path, named in files(paths):
         try:
-            text = path.read_text(encoding="utf-8")
+            found = read_document(path.read_text(encoding="utf-8"), str(path))
         except (OSError, UnicodeDecodeError) as error:
-            raise RecordingError(f"{path}: cannot read it ({error})") from None
-        exchanges += read_document(text, str(path))
-    return exchanges
+            if named:
+                raise RecordingError(f"{path}: cannot read it ({error})") from None
+            skipped.append(f"{path}: cannot read it ({error})")
+            continue
+        except RecordingError as error:
+            if named:
+                raise
+            skipped.append(str(error).replace("not a recording this tool reads", "not a recording", 1))
+            continue
+        content = tuple((r.method, r.url, r.request_body, r.status, r.response_body) for r in found)
+        first = contents.setdefault(content, path)
+        if found and first != path:
+            skipped.append(f"{path}: the same {len(found)} exchange(s) as {first.name}, judged once")
+            continue
+        exchanges += found
+    if not exchanges and skipped:
+        raise RecordingError(f"no recordings found in {', '.join(map(str, paths))}: " + "; ".join(skipped[:3]))
+    return exchanges, skipped

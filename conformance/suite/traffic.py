@@ -149,7 +149,7 @@ def credentials_violation(report: Report, with_secrets: list[Exchange]) -> None:
 def replay(paths: list[Path], contract: Contract, *, fail_on_credentials: bool = False) -> Report:
     """Judge every recorded exchange in the files and folders given; send nothing."""
     try:
-        recorded = recordings.read(paths)
+        recorded, skipped = recordings.read(paths)
     except recordings.RecordingError as error:
         raise CannotTest(str(error)) from None
     judge = Judge(contract)
@@ -166,4 +166,10 @@ def replay(paths: list[Path], contract: Contract, *, fail_on_credentials: bool =
     report = traffic_report("replay", target, contract, judge, exchanges, with_secrets=with_secrets, origin=origin)
     if fail_on_credentials:
         credentials_violation(report, with_secrets)
+    if skipped:
+        report.warnings.append(
+            f"{len(skipped)} file(s) skipped in part or whole while reading: "
+            + "; ".join(skipped[:3])
+            + ("; ..." if len(skipped) > 3 else "")
+        )
     return report

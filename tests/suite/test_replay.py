@@ -168,14 +168,25 @@ def test_a_schemathesis_cassette(tmp_path, capsys) -> None:
         done = subprocess.run(
             [str(Path(sys.executable).parent / "schemathesis"), "run", str(contract.contract_path()),
              "--url", server.origin + "/api/v1", "--max-examples", "5", "--phases", "examples,fuzzing",
-             "--report", "vcr", "--report-dir", str(tmp_path), "--auth", "mock_admin_key:"],
+             "--report", "vcr,har", "--report-dir", str(tmp_path), "--auth", "mock_admin_key:"],
             capture_output=True, text=True, check=False, cwd=tmp_path,
         )  # fmt: skip
-    cassettes = list(tmp_path.rglob("*.yaml"))
+    cassettes = list(tmp_path.glob("*.yaml"))
+    hars = list(tmp_path.glob("har-*.json"))
     assert cassettes, done.stdout + done.stderr
+    assert hars, done.stdout + done.stderr
     code, out = replay(capsys, *map(str, cassettes))
     assert code == 0, out
     assert "with the endpoint judged" in out
+    # The whole folder: its HAR report too, not schemathesis' hidden cache, and a stray file skipped.
+    assert (tmp_path / ".schemathesis").is_dir()
+    (tmp_path / "notes.json").write_text('{"not": "a recording"}')
+    code, out = replay(capsys, str(tmp_path))
+    assert code == 0, out
+    assert "file(s) skipped in part or whole while reading" in out
+    assert "notes.json: not a recording" in out
+    assert f"exchange(s) as {hars[0].name}, judged once" in out  # the run's cassette holds what its HAR does
+    assert ".schemathesis" not in out
 
 
 def test_our_own_har_replays_to_the_live_verdict(tmp_path, capsys, credentials) -> None:

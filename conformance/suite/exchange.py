@@ -62,6 +62,7 @@ class Exchange:
     elapsed: float = 0.0  # seconds until the answer (or the failure), over every attempt
     attempts: int = 0  # sends, counting re-sends after 429
     rate_limited: int = 0  # 429 answers that were waited out and re-sent
+    body_missing: bool = False  # recorded without its response body: counted, not judged
 
     @property
     def sent(self) -> bool:
@@ -85,6 +86,8 @@ class Exchange:
 
     def rental_id(self) -> str | None:
         """The id of the rented number, when the answer says it."""
+        if self.body_missing:
+            return "(answer not recorded)"
         try:
             body = json.loads(self.response_body)
         except ValueError:

@@ -157,10 +157,11 @@ RENTAL_CHECKS = frozenset(
 
 def static_rentals(report: Report) -> None:
     """One root cause for many findings: every rental answered with the very same body."""
-    bodies = [exchange.response_body for exchange in report.rentals]
+    rentals = [exchange for exchange in report.rentals if not exchange.body_missing]
+    bodies = [exchange.response_body for exchange in rentals]
     if len(bodies) < 3 or len(set(bodies)) != 1:
         return
-    first = report.rentals[0]
+    first = rentals[0]
     finding = Violation(
         "static_rental_body",
         f"Every rental ({len(bodies)}) was answered with the same body (id {first.rental_id()}), whatever was "

@@ -47,6 +47,7 @@ class Recorded:
     response_headers: list[tuple[str, str]]
     response_body: bytes
     started: float = 0.0  # epoch seconds, 0 when unknown (else the response's Date header)
+    body_missing: bool = False  # the recorder kept no response body although there was one
     elapsed: float = 0.0  # seconds
 
 
@@ -109,6 +110,10 @@ def _normalized(found: list[Recorded]) -> list[Recorded]:
     ]
 
 
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
     found = []
     for index, entry in enumerate(document["log"].get("entries", [])):
@@ -129,6 +134,8 @@ def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
                 response_body=_bytes(content.get("text"), content.get("encoding")),
                 started=_epoch(entry.get("startedDateTime")),
                 elapsed=max(float(entry.get("time") or 0), 0.0) / 1000,
+                # Devtools' "Export HAR (sanitized)" and proxies with body capture off keep only the size.
+                body_missing="text" not in content and _number(content.get("size")) > 0,
             )
         )
     return found

@@ -94,6 +94,7 @@ def from_recording(number: int, contract: Contract, recorded: Recorded) -> tuple
     exchange.response_body = recorded.response_body
     exchange.started = recorded.started
     exchange.elapsed = recorded.elapsed
+    exchange.body_missing = recorded.body_missing
     return exchange, secret or response_secret
 
 
@@ -123,6 +124,13 @@ def traffic_report(
         report.warnings.append(
             f"{len(with_secrets)} exchange(s) carry a credential (exchanges {numbers}): it is redacted in every "
             "report; remove it from the recording (vcrpy: filter_headers=['authorization'])"
+        )
+    missing = [exchange for exchange in exchanges if exchange.body_missing and judge.is_endpoint(exchange)]
+    if missing:
+        numbers = ", ".join(str(exchange.number) for exchange in missing[:10])
+        report.warnings.append(
+            f"{len(missing)} exchange(s) with the endpoint were recorded without their response body (exchanges "
+            f"{numbers}): not judged, rentals among them still listed; record with bodies (HAR: save with content)"
         )
     if judge.paid_twice:
         pairs = ", ".join(f"{first.number} and {repeat.number}" for first, repeat in judge.paid_twice[:5])

@@ -1,7 +1,9 @@
-"""Time in recorded traffic: a recording is judged by its own clock, not by the day it is replayed.
+"""Recordings as other tools really save them: when they were made, and what they left out.
 
-A rental recorded months ago must not look late; dates that disagree with when the exchange was
-recorded must still be caught; and "answered 201 twice" needs to know when each answer came.
+A recording is judged by its own clock, not by the day it is replayed: a rental recorded months
+ago must not look late, dates that disagree with when the exchange was recorded must still be
+caught, and "answered 201 twice" needs to know when each answer came. A HAR saved without bodies
+is counted, not judged.
 """
 
 from __future__ import annotations
@@ -142,3 +144,16 @@ def test_without_any_time_only_back_to_back_repeats_count(tmp_path, capsys) -> N
         _, out = replay(capsys, str(path))
         verdicts[name] = "201 twice" in out
     assert verdicts == {"apart": False, "back_to_back": True}
+
+
+def test_a_har_saved_without_bodies_is_counted_not_judged(tmp_path, capsys) -> None:
+    # Devtools' sanitized export keeps each body's size but not its text.
+    entries = [entry(resource, dt.datetime.now(dt.UTC)) for resource in rented(3)]
+    for one in entries:
+        del one["response"]["content"]["text"]
+        one["response"]["content"]["size"] = 1500
+    code, out = replay(capsys, har(tmp_path / "sanitized.har", entries))
+    assert code == 0, out
+    assert "3 exchange(s) with the endpoint were recorded without their response body" in out
+    assert "Rentals: 3" in out
+    assert "static_rental_body" not in out

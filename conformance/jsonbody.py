@@ -46,10 +46,30 @@ def read_strict(raw: bytes) -> Any:
 
 
 def read_lenient(raw: bytes) -> Any | None:
-    """What a careless server might read: the first JSON value, whatever follows; None if none."""
-    text = raw.decode("utf-8", "replace").lstrip()
+    """What a careless server might read: the first JSON value, with whatever is around it; else None.
+
+    A BOM or blanks before it and anything after it are ignored. Of a key given twice, every
+    value is kept, in order, under `DUPLICATES` of its object (servers differ in which one they
+    take); the object itself holds the last, as Python does.
+    """
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
     try:
-        value, _end = json.JSONDecoder().raw_decode(text)
+        value, _end = json.JSONDecoder(object_pairs_hook=_keep_duplicates).raw_decode(text)
     except (ValueError, RecursionError):
         return None
     return value
+
+
+DUPLICATES = "\x00duplicates"  # no JSON key a client sends: the key of `read_lenient`'s record
+
+
+def _keep_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    repeated: dict[str, list[Any]] = {}
+    for key, value in pairs:
+        if key in found:
+            repeated.setdefault(key, [found[key]]).append(value)
+        found[key] = value
+    if repeated:
+        found[DUPLICATES] = repeated
+    return found

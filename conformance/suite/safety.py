@@ -4,16 +4,20 @@ A request may go out in safe mode only when no reasonable reading of its body na
 something rentable. A strict server refuses an invalid body before renting; a lenient one
 may drop an unknown field, upper-case a country, cut an over-long prefix, default a missing
 `sharing`, ignore the content type or the credentials, or read JSON followed by garbage.
-So the body is read as the most lenient server would (`jsonbody.read_lenient`), and it is
-safe only when, read that way, it is no object, names no country, or names the country
-where nobody can rent a number (`UNRENTABLE_COUNTRY`). Safe mode aims every request whose
-only fault a server might tolerate at that country: a lenient server then answers with a
-business refusal instead of renting, and the suite reports the leniency.
+So the body is read as the most lenient server would (`jsonbody.read_lenient`, or as a form
+when it is no JSON), and it is safe only when, read that way, it is no object, or names a
+country no server could rent in: the country where nobody can rent a number
+(`UNRENTABLE_COUNTRY`) or a value with no country's letters in it (`12345`). An object with
+no country at all (missing, null, empty) is not safe: a server may default it, as Close
+defaults `sharing`. Safe mode aims every request whose only fault a server might tolerate at
+the unrentable country: a lenient server then answers with a business refusal instead of
+renting, and the suite reports the leniency.
 """
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any
 
 from conformance import jsonbody
@@ -24,14 +28,31 @@ _LETTERS = re.compile(r"[^A-Za-z]")
 
 
 def lenient_country(body: Any) -> str | None:
-    """The country a lenient server could read from a parsed body (letters only, upper case)."""
+    """The country a lenient server could read from a parsed body (letters only, upper case).
+
+    A list counts by its first item, as a careless server may take it.
+    """
     if not isinstance(body, dict):
         return None
     country = body.get("country")
+    if isinstance(country, list) and country:
+        country = country[0]
     if not isinstance(country, str):
         return None
     letters = _LETTERS.sub("", country).upper()
     return letters or None
+
+
+def _lenient_body(raw: bytes) -> Any:
+    """The body as a careless server could read it: the first JSON value, else form fields."""
+    value = jsonbody.read_lenient(raw)
+    if value is not None:
+        return value
+    try:
+        fields = urllib.parse.parse_qs(raw.decode("utf-8", "replace").lstrip("\ufeff"), strict_parsing=True)
+    except ValueError:
+        return None
+    return {name: values[0] for name, values in fields.items()}
 
 
 def could_rent(raw: bytes) -> bool:
@@ -40,8 +61,17 @@ def could_rent(raw: bytes) -> bool:
     A country whose letters start with the unrentable one (`AQ`, `aq`, `AQA`) counts as
     unrentable: cutting, padding or upper-casing it never names a country with numbers.
     """
-    country = lenient_country(jsonbody.read_lenient(raw)) if raw else None
-    return country is not None and country[:2] != UNRENTABLE_COUNTRY
+    body = _lenient_body(raw) if raw else None
+    if not isinstance(body, dict):
+        return False
+    readings = body.get(jsonbody.DUPLICATES, {}).get("country") or [body.get("country")]  # a key given twice
+    for country in readings:
+        if country in (None, "", []):
+            return True  # a server may default the country it was not given
+        letters = lenient_country({"country": country})
+        if letters is not None and letters[:2] != UNRENTABLE_COUNTRY:
+            return True
+    return False
 
 
 def aim_at_unrentable(body: Any) -> Any:

@@ -8,6 +8,7 @@ such a server would rent. Serve one with `FaultyServer`.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -94,4 +95,44 @@ LENIENCIES = [
         "no credentials",
         lambda raw, headers: (raw, {**headers, "authorization": "Bearer mock_oauth_token"}),
     ),
+]
+
+
+def _default_country(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "country": body.get("country") or "US"}
+
+
+def _form_bodies(raw: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    if "x-www-form-urlencoded" not in headers.get("content-type", ""):
+        return raw, headers
+    fields = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace")))
+    return json.dumps(fields).encode(), {**headers, "content-type": "application/json"}
+
+
+def _first_key_wins(raw: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    def first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            found.setdefault(key, value)
+        return found
+
+    try:
+        return json.dumps(json.loads(raw, object_pairs_hook=first)).encode(), headers
+    except ValueError:
+        return raw, headers
+
+
+def _list_country(body: dict[str, Any]) -> dict[str, Any]:
+    country = body.get("country")
+    return {**body, "country": country[0]} if isinstance(country, list) and country else body
+
+
+# Leniencies no probe can show in safe mode without risking a rental (a body without a country is
+# held back, since this server would rent one in the US): safe mode must still rent nothing.
+UNSEEN_LENIENCIES = [
+    lenient("defaults a missing country to US", "missing required country", _on_json(_default_country)),
+    lenient("reads form-encoded bodies", "", _form_bodies),
+    lenient("takes the first of a key given twice", "", _first_key_wins),
+    lenient("strips a byte order mark", "", lambda raw, headers: (raw.removeprefix(b"\xef\xbb\xbf"), headers)),
+    lenient("takes the first country of a list", "", _on_json(_list_country)),
 ]

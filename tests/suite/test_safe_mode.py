@@ -12,7 +12,7 @@ from conformance.mock import build
 from conformance.mock.server import MockServer
 from conformance.suite.cli import main
 from tests.suite.faulty import Fault, FaultyServer
-from tests.suite.lenient import LENIENCIES, lenient
+from tests.suite.lenient import LENIENCIES, UNSEEN_LENIENCIES, lenient
 
 SAFE = ["--mode", "safe", "--quiet", "--examples", "60"]
 
@@ -30,6 +30,21 @@ def test_a_lenient_server_rents_nothing_and_its_leniency_is_reported(
     assert "Rentals: 0" in output
     assert code == 1, f"{leniency.name} was not reported:\n{output}"
     assert f"  {leniency.expect}" in output, f"{leniency.name} not named by its probe:\n{output}"
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("leniency", UNSEEN_LENIENCIES, ids=[leniency.name for leniency in UNSEEN_LENIENCIES])
+def test_a_server_lenient_where_safe_mode_cannot_look_rents_nothing(
+    leniency: Fault, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FaultyServer(leniency)
+    with MockServer(server) as running:
+        main(["--base-url", running.origin + "/api/v1", *SAFE])
+    output = capsys.readouterr().out
+    assert server.mock.store.rentals() == [], f"{leniency.name}: safe mode rented\n{output}"
+    assert "Rentals: 0" in output
+    # What was held back for money's sake is listed as not checked, not passed.
+    assert "request_validation: missing required country (no answer through the conformance guard" in output
 
 
 @pytest.mark.usefixtures("credentials")

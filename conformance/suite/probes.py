@@ -189,6 +189,14 @@ def probes(contract: Contract, *, rentals_allowed: bool = False) -> list[Probe]:
         Probe("request_validation", "valid body without a content type", any_auth, sink, frozenset({415}), ""),
         Probe(
             "request_validation",
+            "valid body as application/json; charset=utf-8",
+            any_auth,
+            sink,
+            BUSINESS,
+            f"{JSON}; charset=utf-8",
+        ),
+        Probe(
+            "request_validation",
             "large but allowed body (a 60 KiB bundle_id)",
             any_auth,
             _dump({**core, "bundle_id": "b" * 60_000}),

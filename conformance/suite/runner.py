@@ -113,9 +113,10 @@ def _ticker(guard: Guard, progress: Callable[[str], None], every: float = 2.0) -
 
 def _preflight(guard: Guard) -> None:
     """Fail fast (exit 2) when the server cannot be reached at all."""
-    exchange = guard.forward(
-        "POST", guard.upstream_prefix + contracts.OPERATION_PATH, [("content-type", "application/json")], b"{}"
-    )
+    # No credentials and a body no server can rent on, nor answer from its business rules (a 404
+    # there would read as a missing endpoint): it is refused with 401 or 400, or the path is wrong.
+    path = guard.upstream_prefix + contracts.OPERATION_PATH
+    exchange = guard.forward("POST", path, [("content-type", "application/json")], b"[]")
     if exchange.error is not None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {exchange.error}")
     if exchange.status == 404:

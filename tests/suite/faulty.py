@@ -263,6 +263,14 @@ FAULTS = [
     Fault("crashes on an empty optional string", "request_boundaries", answer=_crash_on_empty_string),
     Fault("refuses large allowed bodies", "request_validation", answer=_refuse_large_bodies),
     Fault(
+        "refuses a charset parameter",
+        "request_validation",
+        raw=lambda raw, headers: (
+            raw,
+            {**headers, "content-type": "text/plain"} if ";" in headers.get("content-type", "") else headers,
+        ),
+    ),
+    Fault(
         "reads JSON followed by garbage",
         "request_validation",
         raw=lambda raw, headers: (raw.split(b" trailing")[0], headers),

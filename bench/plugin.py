@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bench.run import Settings
+    from bench.harness import Settings
 
 TESTS = 200
 SMOKE_TESTS = 20

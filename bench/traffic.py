@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bench.harness import AUTH, ENDPOINT, Settings, free_port, server
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bench.run import Settings
 
 REPLAY_EXCHANGES = 10_000
 SMOKE_EXCHANGES = 200
@@ -37,8 +38,6 @@ def paced_load(url: str, body: dict[str, Any], connections: int, duration: float
     import http.client
     import threading
     from urllib.parse import urlsplit
-
-    from bench.run import AUTH
 
     parts = urlsplit(url)
     payload = json.dumps(body).encode()
@@ -82,7 +81,6 @@ def paced_load(url: str, body: dict[str, Any], connections: int, duration: float
 
 def recorded_har(path: Path, exchanges: int) -> None:
     """Record a few real exchanges with the mock as HAR (the suite's own writer), repeated to `exchanges`."""
-    from bench.run import AUTH
     from conformance import contract
     from conformance.mock import MockServer, build
     from conformance.suite.report import write_har
@@ -134,8 +132,6 @@ def bench_proxy(
     settings: Settings, progress: Callable[[str], None], load: Callable[..., dict[str, float]]
 ) -> dict[str, Any]:
     """p50/p99 of rentals at 10 connections, direct and through the proxy, and what the proxy adds."""
-    from bench.run import ENDPOINT, free_port, server
-
     body = {"country": "US", "prefix": "650"}
     mock_port, proxy_port = free_port(), free_port()
     mock = [sys.executable, "-m", "conformance.mock.cli", "serve", "--port", str(mock_port)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +19,6 @@ from conformance.mock.replies import refusal
 if TYPE_CHECKING:
     from conformance.mock.inventory import Candidate
     from conformance.mock.scenario import Block, Scenario, User
-
-ALPHABET = string.ascii_letters + string.digits
 
 
 @dataclass(frozen=True)
@@ -140,13 +137,15 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
 
 
 def _new_id(kind: str) -> str:
-    """`kind_` and 22 random base62 characters (131 bits), like Close's ids."""
-    value = int.from_bytes(secrets.token_bytes(17))
-    characters = []
-    for _ in range(22):
-        value, digit = divmod(value, 62)
-        characters.append(ALPHABET[digit])
-    return kind + "_" + "".join(characters)
+    """`kind_` and 22 random base62 characters (131 bits), like Close's ids.
+
+    URL-safe base64 characters with `-` and `_` dropped are uniform over the 62 others; 32
+    characters almost always leave 22 (drawn again in the rare case they do not).
+    """
+    while True:
+        characters = secrets.token_urlsafe(24).replace("-", "").replace("_", "")
+        if len(characters) >= 22:
+            return kind + "_" + characters[:22]
 
 
 def _next_month(moment: dt.datetime) -> dt.datetime:

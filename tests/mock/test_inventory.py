@@ -44,3 +44,21 @@ def test_a_blocks_numbers_are_valid_distinct_and_of_its_kind(block: scenario.Blo
         assert numbers.is_valid_for_country(parsed, block.country), e164
         assert numbers.kind_matches(parsed, block.carrier_type), e164
         assert str(parsed.national_number).startswith(block.prefix)
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
+def test_the_layout_cache_formats_as_phonenumbers_does(block: scenario.Block) -> None:
+    # `international_format` reuses the layout of numbers sharing all but their last four digits:
+    # each rentable number is formatted first (a miss), then siblings that differ only there (hits).
+    numbers._LAYOUTS.clear()
+    position, compared = 0, 0
+    while compared < 100 and (found := inventory.next_number(block, block.prefix, position)) is not None:
+        national = str(found.parsed.national_number)
+        for last in ("", "0000", "5555", "9999"):
+            number = phonenumbers.PhoneNumber(
+                country_code=found.parsed.country_code, national_number=int(national[: -len(last) or None] + last)
+            )
+            expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            assert numbers.international_format(number) == expected, (found.e164, last)
+        position, compared = found.next_position, compared + 1
+    assert compared == 100

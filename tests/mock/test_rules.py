@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 
 import httpx
 import phonenumbers
@@ -249,3 +251,14 @@ def test_the_seed_generation_requires_sharing_and_refuses_assign_to() -> None:
     rented = asyncio.run(call({"country": "US", "sharing": "personal"})).json()
     assert "participant_groups" not in rented
     assert rented["participants"] == []
+
+
+def test_ids_look_like_close_s_and_are_spread_over_all_62_characters() -> None:
+    from conformance.mock.rules import _new_id
+
+    ids = [_new_id("phon") for _ in range(2000)]
+    assert all(re.fullmatch(r"phon_[A-Za-z0-9]{22}", one) for one in ids)
+    assert len(set(ids)) == len(ids)
+    used = Counter(char for one in ids for char in one[5:])
+    assert len(used) == 62  # 44,000 draws: each character about 710 times
+    assert min(used.values()) > 500

@@ -9,6 +9,7 @@ forwards exactly what its clients send.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 REDACTED = "[REDACTED]"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"}
 _ALREADY_HIDDEN = re.compile(r"\[(REDACTED|Filtered)\]|\*{3,}", re.IGNORECASE)
+# Query parameters that carry credentials (`?api_key=...`, `?access_token=...`).
+_SECRET_PARAMETER = re.compile(r"(?:^|_|-)(?:key|apikey|token|secret|password|auth|signature)$", re.IGNORECASE)
 
 
 def redacted(headers: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str | None, bool]:
@@ -50,6 +53,21 @@ def redacted(headers: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str
     return kept, scheme, secret
 
 
+def _redacted_query(query: str) -> tuple[str, bool]:
+    """A query string with credential parameters hidden, and whether a real one was there."""
+    if not query:
+        return query, False
+    secret = False
+    pairs = []
+    for pair in query.split("&"):
+        name, equals, value = pair.partition("=")
+        if equals and value and _SECRET_PARAMETER.search(urllib.parse.unquote_plus(name)):
+            secret = secret or not _ALREADY_HIDDEN.search(urllib.parse.unquote_plus(value))
+            value = REDACTED
+        pairs.append(name + equals + value)
+    return "&".join(pairs), secret
+
+
 def exchange_of(
     number: int,
     contract: Contract,
@@ -61,9 +79,10 @@ def exchange_of(
 ) -> tuple[Exchange, bool]:
     """An exchange for a request (credentials hidden), and whether it carried a real credential."""
     parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    query, query_secret = _redacted_query(parts.query)
+    path = parts.path + (f"?{query}" if query else "")
     headers, scheme, secret = redacted(request_headers)
-    secret = secret or bool(parts.password or parts.username)
+    secret = secret or query_secret or bool(parts.password or parts.username)
     try:
         allowed = bool(contract.request_validator().is_valid(jsonbody.read_strict(request_body)))
     except (ValueError, OverflowError, TypeError):

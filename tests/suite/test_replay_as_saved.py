@@ -157,3 +157,16 @@ def test_a_har_saved_without_bodies_is_counted_not_judged(tmp_path, capsys) -> N
     assert "3 exchange(s) with the endpoint were recorded without their response body" in out
     assert "Rentals: 3" in out
     assert "static_rental_body" not in out
+
+
+def test_a_credential_in_the_query_string_is_found_and_hidden(tmp_path, capsys) -> None:
+    [resource] = rented()
+    one = entry(resource, dt.datetime.now(dt.UTC))
+    one["request"]["url"] += "?api_key=canary_key_8d1f&page=1"
+    reports = tmp_path / "reports"
+    code, out = replay(capsys, har(tmp_path / "q.har", [one]), "--report-dir", str(reports))
+    assert code == 0, out
+    assert "1 exchange(s) carry a credential" in out
+    written = "".join(path.read_text() for path in reports.iterdir())
+    assert "canary_key_8d1f" not in out + written
+    assert "page=1" in written  # the rest of the query is kept

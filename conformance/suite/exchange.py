@@ -63,6 +63,7 @@ class Exchange:
     attempts: int = 0  # sends, counting re-sends after 429
     rate_limited: int = 0  # 429 answers that were waited out and re-sent
     body_missing: bool = False  # recorded without its response body: counted, not judged
+    credential: str | None = None  # recorded or proxied traffic: which credential, as a fingerprint, never the secret
 
     @property
     def sent(self) -> bool:

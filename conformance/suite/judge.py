@@ -27,6 +27,7 @@ from schemathesis.checks import CheckContext, load_all_checks, run_checks, run_c
 from conformance import contract as contracts
 from conformance import jsonbody
 from conformance.suite import checks
+from conformance.suite.guard import CREDENTIAL_HEADER
 
 if TYPE_CHECKING:
     from conformance.suite.exchange import Exchange
@@ -130,6 +131,8 @@ class Judge:
         headers: dict[str, list[str]] = {}
         for name, value in exchange.response_headers:
             headers.setdefault(name.lower(), []).append(value)
+        if exchange.credential is not None:  # which credential rented, for the invariants across rentals
+            headers[CREDENTIAL_HEADER] = [exchange.credential]
         response = schemathesis.Response(
             status_code=exchange.status or 0,
             headers=headers,

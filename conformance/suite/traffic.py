@@ -8,6 +8,7 @@ forwards exactly what its clients send.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.parse
 from typing import TYPE_CHECKING
@@ -53,6 +54,13 @@ def redacted(headers: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str
     return kept, scheme, secret
 
 
+def fingerprint(authorization: str) -> str:
+    """Which credential an Authorization header carries, as a label safe to print: scheme and 8 hex digits of a hash."""
+    scheme, _, secret = authorization.strip().partition(" ")
+    digest = hashlib.sha256(authorization.strip().encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{scheme.lower() if secret else 'credential'} #{digest}"
+
+
 def _redacted_query(query: str) -> tuple[str, bool]:
     """A query string with credential parameters hidden, and whether a real one was there."""
     if not query:
@@ -83,6 +91,7 @@ def exchange_of(
     path = parts.path + (f"?{query}" if query else "")
     headers, scheme, secret = redacted(request_headers)
     secret = secret or query_secret or bool(parts.password or parts.username)
+    authorization = next((v for k, v in request_headers if k.lower() == "authorization"), None)
     try:
         allowed = bool(contract.request_validator().is_valid(jsonbody.read_strict(request_body)))
     except (ValueError, OverflowError, TypeError):
@@ -97,6 +106,7 @@ def exchange_of(
         scheme=scheme,
         allowed_body=allowed and bool(request_body),
         could_rent=method.upper() == "POST" and safety.could_rent(request_body),
+        credential=fingerprint(authorization) if authorization and not _ALREADY_HIDDEN.search(authorization) else None,
     )
     return exchange, secret
 

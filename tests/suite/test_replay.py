@@ -224,3 +224,41 @@ def test_a_reader_that_stops_early_gets_no_traceback_and_the_reports_are_written
     assert "Traceback" not in errors, errors
     assert code == 1  # the verdict, not a crash
     assert json.loads((tmp_path / "r" / "report.json").read_text())["violations"]
+
+
+def _rent_with(base_url: str, keys: list[str]) -> None:
+    from close_phone_numbers_client import AuthenticatedClient
+    from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number
+    from close_phone_numbers_client.models import PhoneNumberRequest
+
+    for key in keys:
+        with AuthenticatedClient.from_api_key(base_url, key) as client:
+            answer = request_internal_phone_number.sync_detailed(client=client, body=PhoneNumberRequest(country="US"))
+            assert answer.status_code == 201
+
+
+@pytest.mark.parametrize("keep_credentials", [False, True])
+def test_a_recording_of_two_keys_is_not_one_unstable_owner(tmp_path, capsys, keep_credentials) -> None:
+    # An admin and a member of one organization each rent for themselves: two owners, two credentials.
+    cassette = tmp_path / "two-keys.yaml"
+    recorder = vcr.VCR(filter_headers=[] if keep_credentials else ["authorization"])
+    with MockServer(build()) as server, recorder.use_cassette(str(cassette)):
+        _rent_with(server.origin + "/api/v1", ["mock_admin_key", "mock_member_key", "mock_admin_key"])
+    code, out = replay(capsys, str(cassette))
+    assert code == 0, out
+    assert "mock_admin_key" not in out
+
+
+def test_with_credentials_kept_an_owner_that_changes_under_one_key_is_caught(tmp_path, capsys) -> None:
+    cassette = tmp_path / "unstable.yaml"
+    recorder = vcr.VCR(filter_headers=[])
+    with (
+        MockServer(FaultyServer(BY_NAME["a different owner every time"])) as server,
+        recorder.use_cassette(str(cassette)),
+    ):
+        _rent_with(server.origin + "/api/v1", ["mock_admin_key"] * 3)
+    code, out = replay(capsys, str(cassette))
+    assert code == 1, out
+    assert ": rentals_are_distinct_and_stable" in out
+    assert "basic #" in out  # the credential named by a fingerprint, never the key
+    assert "mock_admin_key" not in out

@@ -18,14 +18,12 @@ import datetime as dt
 import email.utils
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import yaml
 
 from conformance.suite.exchange import decoded
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 SUFFIXES = (".har", ".json", ".yaml", ".yml")
 
@@ -114,13 +112,27 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+def _har_body(part: dict[str, Any], text_key: str, source: str) -> bytes | None:
+    """A HAR body: inline text, or Playwright's `_file` beside the HAR; None when not recorded."""
+    if text_key in part:
+        return _bytes(part.get(text_key), part.get("encoding"))
+    attached = part.get("_file")
+    if isinstance(attached, str) and attached and "/" not in attached and "\\" not in attached:
+        try:
+            return (Path(source).parent / attached).read_bytes()
+        except OSError:
+            return None
+    return None
+
+
 def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
     found = []
     for index, entry in enumerate(document["log"].get("entries", [])):
         request, response = entry.get("request", {}), entry.get("response", {})
-        post = request.get("postData") or {}
+        post = dict(request.get("postData") or {})
         content = response.get("content") or {}
-        request_encoding = post.get("encoding") or ("base64" if post.get("comment") == "base64" else None)
+        post["encoding"] = post.get("encoding") or ("base64" if post.get("comment") == "base64" else None)
+        response_body = _har_body(content, "text", source)
         status = int(response.get("status") or 0) or None
         found.append(
             Recorded(
@@ -128,14 +140,14 @@ def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
                 method=str(request.get("method", "GET")).upper(),
                 url=str(request.get("url", "")),
                 request_headers=_pairs(request.get("headers")),
-                request_body=_bytes(post.get("text"), request_encoding),
+                request_body=_har_body(post, "text", source) or b"",
                 status=status,
                 response_headers=_pairs(response.get("headers")),
-                response_body=_bytes(content.get("text"), content.get("encoding")),
+                response_body=response_body or b"",
                 started=_epoch(entry.get("startedDateTime")),
                 elapsed=max(float(entry.get("time") or 0), 0.0) / 1000,
                 # Devtools' "Export HAR (sanitized)" and proxies with body capture off keep only the size.
-                body_missing="text" not in content and _number(content.get("size")) > 0,
+                body_missing=response_body is None and _number(content.get("size")) > 0,
             )
         )
     return found

@@ -170,3 +170,17 @@ def test_a_credential_in_the_query_string_is_found_and_hidden(tmp_path, capsys) 
     written = "".join(path.read_text() for path in reports.iterdir())
     assert "canary_key_8d1f" not in out + written
     assert "page=1" in written  # the rest of the query is kept
+
+
+def test_a_playwright_har_with_attached_bodies(tmp_path, capsys) -> None:
+    # Playwright's recordHar with content: "attach" writes each body to a file beside the HAR.
+    first, second = rented(2)
+    entries = [entry(first, dt.datetime.now(dt.UTC)), entry(second, dt.datetime.now(dt.UTC))]
+    for number, one in enumerate(entries):
+        content = one["response"]["content"]
+        (tmp_path / f"body{number}.json").write_text(content.pop("text"))
+        content["_file"] = f"body{number}.json"
+    code, out = replay(capsys, har(tmp_path / "playwright.har", entries))
+    assert code == 0, out
+    assert f"rented {first['id']}" in out
+    assert "without their response body" not in out

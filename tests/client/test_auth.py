@@ -30,10 +30,10 @@ def test_from_api_key_sends_basic_with_the_key_and_an_empty_password(served: Moc
 
 @pytest.mark.anyio
 async def test_from_oauth_token_sends_bearer_async(served: MockServer) -> None:
+    with pytest.warns(DeprecationWarning, match="sharing"):
+        group = PhoneNumberRequest(country="US", sharing=Sharing.GROUP)
     async with AuthenticatedClient.from_oauth_token(served.origin + "/api/v1", "mock_oauth_token") as client:
-        answer = await request_internal_phone_number.asyncio(
-            client=client, body=PhoneNumberRequest(country="US", sharing=Sharing.GROUP)
-        )
+        answer = await request_internal_phone_number.asyncio(client=client, body=group)
     assert isinstance(answer, PhoneNumber)
     assert answer.is_group_number
 

@@ -74,13 +74,14 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 
 def _epoch(value: Any) -> float:
+    """An ISO 8601 time in epoch seconds; 0 (unknown) when odd or without a UTC offset (whose zone?)."""
     if not isinstance(value, str):
         return 0.0
     try:
         moment = dt.datetime.fromisoformat(value)  # Python 3.11 reads a trailing Z
     except ValueError:
         return 0.0
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+    return moment.timestamp() if moment.tzinfo is not None else 0.0
 
 
 def _date_header(headers: list[tuple[str, str]]) -> float:

@@ -74,26 +74,25 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 
 def _epoch(value: Any) -> float:
-    """An ISO 8601 time in epoch seconds; 0 (unknown) when odd or without a UTC offset (whose zone?)."""
+    """An ISO 8601 or HTTP-date time (Ruby VCR's `recorded_at`) in epoch seconds.
+
+    0 (unknown) when odd or without a UTC offset (whose zone?).
+    """
     if not isinstance(value, str):
         return 0.0
     try:
         moment = dt.datetime.fromisoformat(value)  # Python 3.11 reads a trailing Z
     except ValueError:
-        return 0.0
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return 0.0
     return moment.timestamp() if moment.tzinfo is not None else 0.0
 
 
 def _date_header(headers: list[tuple[str, str]]) -> float:
     """The response's `Date` header (when the server answered) in epoch seconds, 0 when absent or odd."""
-    value = next((v for k, v in headers if k.lower() == "date"), None)
-    try:
-        moment = email.utils.parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        return 0.0
-    if moment is None:
-        return 0.0
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+    return _epoch(next((v for k, v in headers if k.lower() == "date"), None))
 
 
 def _normalized(found: list[Recorded]) -> list[Recorded]:

@@ -19,11 +19,14 @@ import email.utils
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from conformance.suite.exchange import decoded
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SUFFIXES = (".har", ".json", ".yaml", ".yml")
 
@@ -125,32 +128,50 @@ def _har_body(part: dict[str, Any], text_key: str, source: str) -> bytes | None:
     return None
 
 
-def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
+def _each(items: Any, source: str, what: tuple[str, str], read_one: Callable[[int, Any], Recorded]) -> list[Recorded]:
+    """Read every item of a recording's list; a damaged one names itself (RecordingError).
+
+    `what` is the list's key and the name of one item, for the message.
+    """
+    if items is None:
+        return []
+    key, what_one = what
+    if not isinstance(items, list):
+        raise RecordingError(f"{source}: `{key}` is not a list")
     found = []
-    for index, entry in enumerate(document["log"].get("entries", [])):
+    for index, item in enumerate(items):
+        try:
+            found.append(read_one(index, item))
+        except (AttributeError, TypeError, ValueError, KeyError, OverflowError) as error:
+            raise RecordingError(
+                f"{source}: {what_one} {index + 1} is damaged ({type(error).__name__}: {error})"
+            ) from None
+    return found
+
+
+def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
+    def entry_of(index: int, entry: Any) -> Recorded:
         request, response = entry.get("request", {}), entry.get("response", {})
         post = dict(request.get("postData") or {})
         content = response.get("content") or {}
         post["encoding"] = post.get("encoding") or ("base64" if post.get("comment") == "base64" else None)
         response_body = _har_body(content, "text", source)
-        status = int(response.get("status") or 0) or None
-        found.append(
-            Recorded(
-                source=f"{source}#entry{index + 1}",
-                method=str(request.get("method", "GET")).upper(),
-                url=str(request.get("url", "")),
-                request_headers=_pairs(request.get("headers")),
-                request_body=_har_body(post, "text", source) or b"",
-                status=status,
-                response_headers=_pairs(response.get("headers")),
-                response_body=response_body or b"",
-                started=_epoch(entry.get("startedDateTime")),
-                elapsed=max(float(entry.get("time") or 0), 0.0) / 1000,
-                # Devtools' "Export HAR (sanitized)" and proxies with body capture off keep only the size.
-                body_missing=response_body is None and _number(content.get("size")) > 0,
-            )
+        return Recorded(
+            source=f"{source}#entry{index + 1}",
+            method=str(request.get("method", "GET")).upper(),
+            url=str(request.get("url", "")),
+            request_headers=_pairs(request.get("headers")),
+            request_body=_har_body(post, "text", source) or b"",
+            status=int(response.get("status") or 0) or None,
+            response_headers=_pairs(response.get("headers")),
+            response_body=response_body or b"",
+            started=_epoch(entry.get("startedDateTime")),
+            elapsed=max(_number(entry.get("time")), 0.0) / 1000,
+            # Devtools' "Export HAR (sanitized)" and proxies with body capture off keep only the size.
+            body_missing=response_body is None and _number(content.get("size")) > 0,
         )
-    return found
+
+    return _each(document["log"].get("entries"), source, ("log.entries", "HAR entry"), entry_of)
 
 
 def _vcr_body(body: Any) -> bytes:
@@ -162,46 +183,44 @@ def _vcr_body(body: Any) -> bytes:
 
 
 def _from_vcr(document: dict[str, Any], source: str) -> list[Recorded]:
-    found = []
-    for index, interaction in enumerate(document.get("interactions") or []):
+    def interaction_of(index: int, interaction: Any) -> Recorded:
         request, response = interaction.get("request", {}), interaction.get("response") or {}
         status = response.get("status", {})
         code = status.get("code") if isinstance(status, dict) else status
-        found.append(
-            Recorded(
-                source=f"{source}#interaction{index + 1}",
-                method=str(request.get("method", "GET")).upper(),
-                url=str(request.get("uri") or request.get("url") or ""),
-                request_headers=_pairs(request.get("headers")),
-                request_body=_vcr_body(request.get("body")),
-                status=int(code) if code is not None else None,
-                response_headers=_pairs(response.get("headers")),
-                response_body=_vcr_body(response.get("body") if "body" in response else response.get("content")),
-            )
+        return Recorded(
+            source=f"{source}#interaction{index + 1}",
+            method=str(request.get("method", "GET")).upper(),
+            url=str(request.get("uri") or request.get("url") or ""),
+            request_headers=_pairs(request.get("headers")),
+            request_body=_vcr_body(request.get("body")),
+            status=int(code) if code is not None else None,
+            response_headers=_pairs(response.get("headers")),
+            response_body=_vcr_body(response.get("body") if "body" in response else response.get("content")),
         )
-    return found
+
+    return _each(document.get("interactions"), source, ("interactions", "cassette interaction"), interaction_of)
 
 
 def _from_schemathesis(document: dict[str, Any], source: str) -> list[Recorded]:
-    found = []
-    for index, interaction in enumerate(document.get("http_interactions") or []):
+    def interaction_of(index: int, interaction: Any) -> Recorded:
         request, response = interaction.get("request", {}), interaction.get("response") or {}
         code = (response.get("status") or {}).get("code")
-        found.append(
-            Recorded(
-                source=f"{source}#{interaction.get('id', index + 1)}",
-                method=str(request.get("method", "GET")).upper(),
-                url=str(request.get("uri", "")),
-                request_headers=_pairs(request.get("headers")),
-                request_body=_vcr_body(request.get("body")),
-                status=int(code) if code is not None else None,
-                response_headers=_pairs(response.get("headers")),
-                response_body=_vcr_body(response.get("body")),
-                started=_epoch(interaction.get("recorded_at")),
-                elapsed=float(response.get("elapsed") or 0),
-            )
+        return Recorded(
+            source=f"{source}#{interaction.get('id', index + 1)}",
+            method=str(request.get("method", "GET")).upper(),
+            url=str(request.get("uri", "")),
+            request_headers=_pairs(request.get("headers")),
+            request_body=_vcr_body(request.get("body")),
+            status=int(code) if code is not None else None,
+            response_headers=_pairs(response.get("headers")),
+            response_body=_vcr_body(response.get("body")),
+            started=_epoch(interaction.get("recorded_at")),
+            elapsed=_number(response.get("elapsed")),
         )
-    return found
+
+    return _each(
+        document.get("http_interactions"), source, ("http_interactions", "cassette interaction"), interaction_of
+    )
 
 
 def read_document(text: str, source: str) -> list[Recorded]:

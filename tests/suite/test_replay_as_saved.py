@@ -184,3 +184,21 @@ def test_a_playwright_har_with_attached_bodies(tmp_path, capsys) -> None:
     assert code == 0, out
     assert f"rented {first['id']}" in out
     assert "without their response body" not in out
+
+
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        ({"log": {"entries": 5}}, "`log.entries` is not a list"),
+        ({"log": {"entries": ["x"]}}, "HAR entry 1 is damaged"),
+        ({"log": {"entries": [{"request": {"headers": [{"name": "a"}]}, "response": {}}]}}, "HAR entry 1 is damaged"),
+        ({"interactions": [{"request": {}, "response": {"status": "x"}}]}, "cassette interaction 1 is damaged"),
+        ({"http_interactions": "x"}, "`http_interactions` is not a list"),
+    ],
+)
+def test_a_damaged_recording_is_exit_2_with_one_line(tmp_path, capsys, document, said) -> None:
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(document))
+    code, out = replay(capsys, str(path))
+    assert code == 2
+    assert said in out

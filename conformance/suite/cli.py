@@ -312,6 +312,10 @@ def replay_main(argv: list[str]) -> int:
     started = time.monotonic()
     try:
         check_outputs(args)
+    except CannotTest as error:  # the report paths themselves are the problem: nowhere to write
+        print(f"close-conformance: cannot test: {error}", file=sys.stderr)
+        return EXIT_CANNOT_TEST
+    try:
         contract = contracts.named(args.contract)
         report = traffic.replay(args.paths, contract, fail_on_credentials=args.fail_on_credentials)
     except contracts.ContractError as error:

@@ -262,3 +262,14 @@ def test_with_credentials_kept_an_owner_that_changes_under_one_key_is_caught(tmp
     assert ": rentals_are_distinct_and_stable" in out
     assert "basic #" in out  # the credential named by a fingerprint, never the key
     assert "mock_admin_key" not in out
+
+
+def test_a_report_path_that_is_a_file_is_exit_2_with_one_line(tmp_path, capsys) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    cassette = tmp_path / "app.yaml"
+    record_vcr(build(), cassette)
+    code, out = replay(capsys, str(cassette), "--report-dir", str(taken))
+    assert code == 2
+    assert "is a file, not a directory" in out
+    assert taken.read_text() == "not a folder"

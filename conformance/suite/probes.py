@@ -189,6 +189,13 @@ def probes(contract: Contract, *, rentals_allowed: bool = False) -> list[Probe]:
         Probe("request_validation", "valid body without a content type", any_auth, sink, frozenset({415}), ""),
         Probe(
             "request_validation",
+            "valid body surrounded by whitespace (JSON allows it)",
+            any_auth,
+            b" \r\n" + sink + b"\n",
+            BUSINESS,
+        ),
+        Probe(
+            "request_validation",
             "valid body as application/json; charset=utf-8",
             any_auth,
             sink,

@@ -263,6 +263,11 @@ FAULTS = [
     Fault("crashes on an empty optional string", "request_boundaries", answer=_crash_on_empty_string),
     Fault("refuses large allowed bodies", "request_validation", answer=_refuse_large_bodies),
     Fault(
+        "refuses whitespace around the JSON",
+        "request_validation",
+        raw=lambda raw, headers: (raw + b" trailing" if raw[:1].isspace() or raw[-1:].isspace() else raw, headers),
+    ),
+    Fault(
         "refuses a charset parameter",
         "request_validation",
         raw=lambda raw, headers: (

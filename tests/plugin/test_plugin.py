@@ -152,6 +152,43 @@ def test_rents_alone(close_mock, attempt):
 """
 
 
+CLIENTS_ACROSS_TESTS = """
+import pytest
+from close_phone_numbers_client.api.phone_numbers import request_internal_phone_number as rent
+from close_phone_numbers_client.models import PhoneNumberRequest
+
+US = PhoneNumberRequest(country="US")
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_with_as_a_context_manager(close_mock, attempt):
+    with close_mock.client() as client:
+        assert rent.sync_detailed(client=client, body=US).status_code == 201
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("attempt", range(3))
+async def test_async_with(close_mock, attempt):
+    async with close_mock.client() as client:
+        assert (await rent.asyncio_detailed(client=client, body=US)).status_code == 201
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("attempt", range(3))
+async def test_async_without_closing(close_mock, attempt):
+    assert (await rent.asyncio_detailed(client=close_mock.client(), body=US)).status_code == 201
+    assert close_mock.client() is close_mock.client()
+"""
+
+
+def test_clients_used_as_context_managers_sync_and_async_in_every_test(tmp_path: Path) -> None:
+    # A client closed by one test, or bound to one test's event loop, must not reach the next;
+    # and no connection is left open (ResourceWarning) when an async test's loop ends.
+    result = pytest_run(tmp_path, CLIENTS_ACROSS_TESTS, "-W", "error", "-p", "anyio")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert passed(result) == 9
+
+
 def test_a_hundred_renting_tests(tmp_path: Path) -> None:
     result = pytest_run(tmp_path, HUNDRED)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -105,7 +105,7 @@ class Proxy:
             number = len(self.exchanges) + 1
         exchange, secret = exchange_of(
             number, self.contract, method, self.upstream_origin + upstream_path,
-            request_headers=headers, request_body=body,
+            request_headers=headers, request_body=decoded(headers, body),  # judged as the server reads it
         )  # fmt: skip
         exchange.started = time.time()
         refused = self._refusal(exchange) if self.refuse_invalid else None
@@ -113,7 +113,7 @@ class Proxy:
             exchange.blocked = "refused by the proxy: the contract forbids this request (--refuse-invalid)"
             exchange.status, exchange.response_headers, exchange.response_body = answer = refused
         else:
-            answer = self._forward(exchange, upstream_path, headers)
+            answer = self._forward(exchange, upstream_path, headers, body)
         with self.lock:
             self.exchanges.append(exchange)
             if secret:
@@ -139,13 +139,14 @@ class Proxy:
             return None
         return reply.status, [("content-type", "application/json")], reply.encode()
 
-    def _forward(self, exchange: Exchange, path: str, headers: list[tuple[str, str]]) -> Answer:
+    def _forward(self, exchange: Exchange, path: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
         """Send the request as it came; record the answer (decoded, secrets hidden) for the judge."""
-        outgoing = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+        # Content-Encoding is end to end: a compressed body goes on compressed, and says so.
+        outgoing = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP or k.lower() == "content-encoding"]
         began = time.monotonic()
         exchange.attempts = 1
         try:
-            status, answer_headers, payload = self.upstream.send(exchange.method, path, outgoing, exchange.body)
+            status, answer_headers, payload = self.upstream.send(exchange.method, path, outgoing, body)
         except (OSError, http.client.HTTPException) as error:
             exchange.error = f"{type(error).__name__}: {error}"[:300]
             exchange.failure = transport_failure_kind(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -141,3 +142,36 @@ def test_the_command_reports_on_sigterm(tmp_path: Path, upstream_app, expected) 
         assert "bW9ja19hZG1pbl9rZXk6" not in (tmp_path / name).read_text(), name
     if expected:
         assert "VIOLATION response_schema_conformance" in out
+
+
+class Gunzip(Tap):
+    """An upstream that reads gzip request bodies (some servers do), keeping what reached it."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        body = await read_body(receive)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.seen.append((scope["method"], scope["path"], body, headers.get("content-encoding")))
+        plain = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"content-encoding"]}
+
+        async def again() -> dict[str, Any]:
+            return {"type": "http.request", "body": plain, "more_body": False}
+
+        await self.app(scope, again, send)
+
+
+def test_a_compressed_request_goes_on_compressed_and_is_judged_as_json() -> None:
+    upstream_app = Gunzip(build())
+    compressed = gzip.compress(b'{"country": "US"}')
+    with MockServer(upstream_app) as upstream, Proxy(upstream.origin + "/api/v1", contract.today()) as proxy:
+        sent = httpx.post(
+            proxy.origin + "/phone_number/request/internal/",
+            content=compressed,
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+            auth=("mock_admin_key", ""),
+        )
+        report = proxy.report()
+    assert sent.status_code == 201, sent.text
+    assert upstream_app.seen == [("POST", "/api/v1/phone_number/request/internal/", compressed, "gzip")]
+    assert report.violations == []
+    assert report.exchanges[0].allowed_body  # judged as the JSON it carries

@@ -175,3 +175,22 @@ def test_a_compressed_request_goes_on_compressed_and_is_judged_as_json() -> None
     assert upstream_app.seen == [("POST", "/api/v1/phone_number/request/internal/", compressed, "gzip")]
     assert report.violations == []
     assert report.exchanges[0].allowed_body  # judged as the JSON it carries
+
+
+def test_under_concurrent_load_every_exchange_is_judged() -> None:
+    # The judge waits for a quiet moment, but never longer than a short bound per exchange.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with MockServer(build()) as upstream, Proxy(upstream.origin + "/api/v1", contract.today()) as proxy:
+        url = proxy.origin + "/phone_number/request/internal/"
+
+        def rent(_: int) -> int:
+            return httpx.post(url, json={"country": "US"}, auth=("mock_admin_key", "")).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(rent, range(200)))
+        report = proxy.report()
+    assert statuses == [201] * 200
+    assert proxy.judge.verdicts.endpoint == 200
+    assert report.tallies["rentals_are_distinct_and_stable"] == (200, 0)
+    assert report.violations == []

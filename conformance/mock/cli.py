@@ -18,6 +18,7 @@ from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
 from conformance.mock.app import CONTROLS, ENDPOINT, build_app
 from conformance.mock.net import listen
+from conformance.mock.server import SERVER_OPTIONS
 from conformance.mock.store import SqliteStore, StateError
 
 if TYPE_CHECKING:
@@ -153,14 +154,14 @@ def main(argv: list[str] | None = None) -> int:
                 factory=True,
                 workers=args.workers,
                 log_level=args.log_level,
-                access_log=False,
+                **SERVER_OPTIONS,
             )
             # Workers share our socket, which has TCP_NODELAY (see `listen`); uvicorn's own would not.
             with worker_settings(args):
                 Multiprocess(config, sockets=[sock]).run()
         else:
             app = build_app(scenario, args.state, controls=not args.no_controls, rate_limit=args.rate_limit)
-            config = uvicorn.Config(app, log_level=args.log_level, access_log=False)
+            config = uvicorn.Config(app, log_level=args.log_level, **SERVER_OPTIONS)
             uvicorn.Server(config).run(sockets=[sock])
     return 0
 

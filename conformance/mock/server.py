@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 
+# uvicorn settings for every server here: no access log, no X-Forwarded-* rewriting (nothing here
+# reads the client address; the middleware cost a few microseconds a request), no Server header.
+SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False, "server_header": False}
+
+
 class MockServer:
     """Serve an ASGI app (the mock, or a test double) on a free loopback port within a `with` block."""
 
@@ -32,7 +37,7 @@ class MockServer:
         self.host = host
         self.sock = listen(host, port)
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
+        config = uvicorn.Config(app, log_level="error", lifespan="off", **SERVER_OPTIONS)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

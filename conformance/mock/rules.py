@@ -6,7 +6,6 @@ Pure functions of the scenario and the request; the store then rents atomically.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from conformance import numbers
 from conformance.mock import inventory
 from conformance.mock.model import Offer, Rental
-from conformance.mock.replies import refusal
+from conformance.mock.replies import encode, refusal
 
 if TYPE_CHECKING:
     from conformance.mock.inventory import Candidate
@@ -212,7 +211,7 @@ def rental_factory(user: User, order: Order, owners: tuple[User, ...], generatio
             user_id=resource["user_id"],
             price_cents=block.price_cents,
             resource=resource,
-            encoded=json.dumps(resource, separators=(",", ":")).encode("ascii"),
+            encoded=encode(resource),
         )
 
     return make

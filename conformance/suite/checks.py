@@ -308,13 +308,19 @@ def rented_number_ownership(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-def _same_number(formatted: Any, parsed: phonenumbers.PhoneNumber) -> bool:
-    """Whether a number written for people is the given number."""
+def _same_number(formatted: Any, parsed: phonenumbers.PhoneNumber, *, national_too: bool = False) -> bool:
+    """Whether a number written for people is the given number.
+
+    `number_formatted` must be international (the contract says so); other formatted numbers may
+    also be written nationally, read in the number's own country.
+    """
+    region = phonenumbers.region_code_for_number(parsed) if national_too else None
     try:
-        again = phonenumbers.parse(str(formatted), None)
+        again = phonenumbers.parse(str(formatted), region)
     except phonenumbers.NumberParseException:
         return False
-    return again == parsed
+    fields = ("country_code", "national_number", "italian_leading_zero", "number_of_leading_zeros")
+    return all(getattr(again, name) == getattr(parsed, name) for name in fields)
 
 
 def _paired_numbers(rented: dict[str, Any]) -> str | None:
@@ -324,7 +330,7 @@ def _paired_numbers(rented: dict[str, Any]) -> str | None:
         return "forward_to_enabled is true, but there is no forward_to number."
     if isinstance(forward_to, str) and formatted is not None:
         parsed = numbers.parse_e164(forward_to)
-        if parsed is not None and not _same_number(formatted, parsed):
+        if parsed is not None and not _same_number(formatted, parsed, national_too=True):
             return f"forward_to_formatted {formatted!r} is not the number forward_to {forward_to}."
     group_numbers, group_formatted = rented.get("phone_numbers"), rented.get("phone_numbers_formatted")
     if isinstance(group_numbers, list) and isinstance(group_formatted, list):
@@ -334,7 +340,7 @@ def _paired_numbers(rented: dict[str, Any]) -> str | None:
             )
         for number, written in zip(group_numbers, group_formatted, strict=True):
             parsed = numbers.parse_e164(str(number))
-            if parsed is not None and not _same_number(written, parsed):
+            if parsed is not None and not _same_number(written, parsed, national_too=True):
                 return f"phone_numbers_formatted has {written!r} where phone_numbers has {number}."
     return None
 

@@ -183,9 +183,9 @@ FAULTS = [
         answer=_on_rental(lambda r: {**r, "number_formatted": r["number_formatted"][:-1] + "0"}),
     ),
     Fault(
-        "forgets the bundle it rented under",
+        "names another bundle than it rented under",
         "rented_number_is_consistent",
-        answer=_on_rental(lambda r: {**r, "bundle_id": None}),
+        answer=_on_rental(lambda r: {**r, "bundle_id": "bund_someoneElse"} if r["bundle_id"] else r),
     ),
     Fault(
         "forwarding on without a number",

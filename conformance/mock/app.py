@@ -7,14 +7,13 @@ import dataclasses
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import contract
 from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
-from conformance.mock.pipeline import Pipeline, receive_body
+from conformance.mock.pipeline import Pipeline, receive_all
 from conformance.mock.replies import Reply, refusal
 from conformance.mock.script import Script, ScriptError, odd_answer
 from conformance.mock.store import MemoryStore, SqliteStore, Store
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
 ENDPOINT = contract.API_PREFIX + contract.OPERATION_PATH
 CONTROLS = "/__mock__/"
+CONTROL_BODY_BYTES = 1 << 20  # of a control request's body, at most this much is kept
 log = logging.getLogger("close_mock")
 
 Scope = dict[str, Any]
@@ -62,7 +62,7 @@ class MockApp:
             return
         odd = self.script.next() if scope["path"] == ENDPOINT and scope["method"] == "POST" else None
         if odd is not None and odd.kind == "drop":
-            await _drain(receive)
+            await receive_all(receive)
             # The start of an answer, then nothing: the client sees the connection close mid-answer.
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
             return
@@ -71,7 +71,7 @@ class MockApp:
             odd = None
         scripted = odd.reply() if odd is not None else None
         if scripted is not None:
-            await _drain(receive)
+            await receive_all(receive)
         reply = scripted or await self.dispatch(scope, receive)
         body = reply.encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -101,7 +101,7 @@ class MockApp:
                 return refusal(405, f"{method} is not allowed here; use POST.", headers=(("allow", "POST"),)).reply
             return await self.pipeline.handle(scope["headers"], receive)
         if self.controls and path.startswith(CONTROLS):
-            body = await _drain(receive) if method == "POST" else b""
+            body = await receive_all(receive, CONTROL_BODY_BYTES) if method == "POST" else b""
             return self.control(method, path[len(CONTROLS) :], body)
         return refusal(404, f"No endpoint at {path[:200]}; the mock serves POST {ENDPOINT}.").reply
 
@@ -135,12 +135,6 @@ class MockApp:
             return refusal(400, f'Send {{"answers": [{{"kind": ...}}]}}: {error}'[:1000]).reply
         self.script.push(*queued)
         return Reply(200, {"pending": self.script.pending()})
-
-
-async def _drain(receive: Callable[[], Awaitable[dict[str, Any]]], limit: int = 1 << 20) -> bytes:
-    """Read a whole request body, keeping at most `limit` bytes."""
-    body, _ = await receive_body(receive, limit, sys.maxsize)
-    return body
 
 
 def build_app(

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import math
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,12 @@ async def receive_body(receive: Receive, keep: int, read_up_to: int) -> tuple[by
         if not message.get("more_body", False):
             break
     return b"".join(chunks), size
+
+
+async def receive_all(receive: Receive, keep: int = sys.maxsize) -> bytes:
+    """Read a whole request body, keeping at most its first `keep` bytes."""
+    body, _ = await receive_body(receive, keep, sys.maxsize)
+    return body
 
 
 async def read_body(headers: Headers, receive: Receive) -> bytes:

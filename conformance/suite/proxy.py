@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from conformance import jsonbody
-from conformance.mock.pipeline import validate
+from conformance.mock.pipeline import receive_all, validate
 from conformance.mock.replies import Refused
 from conformance.mock.server import MockServer
 from conformance.suite.exchange import CONNECT, DISCONNECT, PROTOCOL, TIMEOUT, Exchange, decoded
@@ -271,19 +271,14 @@ def _asgi(proxy: Proxy) -> Callable[..., Awaitable[None]]:
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        body = await receive_all(receive)
         path = scope["raw_path"].decode("latin-1") + (
             f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
         )
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         loop = asyncio.get_running_loop()
         _exchange, (status, answer_headers, payload) = await loop.run_in_executor(
-            proxy.workers, proxy.relay, scope["method"], path, headers, b"".join(chunks)
+            proxy.workers, proxy.relay, scope["method"], path, headers, body
         )
         out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers
                if k.lower() not in ("content-length", "date", "server")]  # fmt: skip

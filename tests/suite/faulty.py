@@ -14,6 +14,7 @@ from typing import Any
 
 from conformance.mock import build
 from conformance.mock.app import MockApp
+from conformance.mock.pipeline import receive_all
 
 Body = dict[str, Any]
 Answer = tuple[int, dict[str, str], bytes]
@@ -290,14 +291,7 @@ def request_headers(scope: dict[str, Any]) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
-    """The whole request body of an ASGI request."""
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
+read_body = receive_all  # the whole request body of an ASGI request, as the mock reads it
 
 
 class FaultyServer:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bench.harness import ADMIN_KEY, AUTH, Settings, free_port, server
+from bench.harness import ADMIN_KEY, AUTH, Settings, bare_app_command, free_port, server
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,18 +54,7 @@ def bench_client(settings: Settings, progress: Callable[[str], None]) -> dict[st
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     results: dict[str, Any] = {}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.bare_app:app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    with server(command, port):
+    with server(bare_app_command(port), port):
         with (
             AuthenticatedClient.from_api_key(base, ADMIN_KEY) as client,
             httpx.Client(base_url=base, headers={"authorization": AUTH}) as hand,

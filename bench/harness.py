@@ -10,6 +10,7 @@ import re
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -187,3 +188,9 @@ def summarize(samples: list[dict[str, float]]) -> dict[str, Any]:
         }
         for key in keys
     } | {"repetitions": len(samples)}
+
+
+def bare_app_command(port: int) -> list[str]:
+    """Uvicorn serving `bench/bare_app.py`: the ceiling of uvicorn + Python, and the client benchmark's server."""
+    return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--log-level", "warning",
+            "--no-access-log"]  # fmt: skip

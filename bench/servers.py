@@ -8,7 +8,19 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.harness import CASES, CONTRACT, ENDPOINT, PRISM, Settings, free_port, python_load, server, summarize, wrk
+from bench.harness import (
+    CASES,
+    CONTRACT,
+    ENDPOINT,
+    PRISM,
+    Settings,
+    bare_app_command,
+    free_port,
+    python_load,
+    server,
+    summarize,
+    wrk,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,20 +40,7 @@ def servers(state_dir: Path, *, with_prism: bool) -> dict[str, tuple[Callable[[i
             lambda port: [*mock, str(port), "--workers", "2", "--state", str(state_dir / f"two-{port}.sqlite3")],
             ENDPOINT,
         ),
-        "bare ASGI app (uvicorn)": (
-            lambda port: [
-                python,
-                "-m",
-                "uvicorn",
-                "bench.bare_app:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            ENDPOINT,
-        ),
+        "bare ASGI app (uvicorn)": (bare_app_command, ENDPOINT),
     }
     if with_prism:
         found["Prism 5.16 (prism mock)"] = (

@@ -318,9 +318,7 @@ def replay_main(argv: list[str]) -> int:
     try:
         contract = contracts.named(args.contract)
         report = traffic.replay(args.paths, contract, fail_on_credentials=args.fail_on_credentials)
-    except contracts.ContractError as error:
-        return cannot_test(str(error), args)
-    except CannotTest as error:
+    except (contracts.ContractError, CannotTest) as error:
         return cannot_test(str(error), args)
     return finish(report, args, started)
 

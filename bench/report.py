@@ -206,9 +206,11 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {name} | {spread(s['seconds'], '.2f')} | {s['cases']['median']:.0f} "
             f"| {s['cases_per_second']['median']:.0f} |"
         )
+    ours = next(iter(results["suite"].values()))
+    probes = f"{ours['probes']['median']:.0f} fixed probes" if "probes" in ours else "its fixed probes"
     out += [
         "",
-        "close-conformance also runs 22 fixed probes, the semantic checks, the has-voice-only retries and the",
+        f"close-conformance also runs {probes}, the semantic checks, the has-voice-only retries and the",
         "mock audit, and its figure includes starting and stopping the embedded mock; `schemathesis run` is",
         "given an already running mock.",
         "",

@@ -31,8 +31,10 @@ def bench_suite(settings: Settings, progress: Callable[[str], None]) -> dict[str
                 check=True, capture_output=True, cwd=ROOT,
             )  # fmt: skip
             wall = time.perf_counter() - started
-            cases = json.loads((Path(report) / "report.json").read_text())["requests_sent"]
-        ours.append({"seconds": wall, "cases": float(cases), "cases_per_second": cases / wall})
+            record = json.loads((Path(report) / "report.json").read_text())
+            cases = record["requests_sent"]
+            fixed = sum(check["cases"] for name, check in record["checks"].items() if name.endswith("(fixed probes)"))
+        ours.append({"seconds": wall, "cases": float(cases), "cases_per_second": cases / wall, "probes": float(fixed)})
         port = free_port()
         with server([sys.executable, "-m", "conformance.mock.cli", "serve", "--port", str(port)], port):
             started = time.perf_counter()

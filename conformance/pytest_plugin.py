@@ -60,7 +60,7 @@ class CloseMock:
 
     app: MockApp
     origin: str
-    _ssl: ssl.SSLContext = field(repr=False)  # the session's: one per client costs 25 ms (the mock is plain HTTP)
+    _ssl: ssl.SSLContext = field(repr=False)  # the session's: building one per client is slow; the mock is plain HTTP
     _clients: list[Any] = field(default_factory=list, repr=False)  # made for this test, closed after it
     _by_role: dict[str, Any] = field(default_factory=dict, repr=False)  # this test's client of each role
 

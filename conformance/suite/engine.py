@@ -170,7 +170,10 @@ def run(
     """
     global _aiming  # noqa: PLW0603 - schemathesis hooks are module-level functions
     config = load_config(seed, max_examples, request_timeout, contract)
-    schema = schemathesis.openapi.from_path(str(contract.path), config=config)
+    # Only the rental: the contract's other operations (GET/DELETE of a number) are never sent unplanned.
+    schema = schemathesis.openapi.from_path(str(contract.path), config=config).include(
+        path=contracts.OPERATION_PATH, method=contracts.OPERATION_METHOD.upper()
+    )
     schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
     if not safe:
         _favour_real_countries(schema, contract, assignees)

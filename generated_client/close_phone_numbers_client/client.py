@@ -26,11 +26,16 @@ _RATELIMIT_RESET = re.compile(r"(?:^|[;,])\s*reset=([0-9]+(?:\.[0-9]+)?)")
 
 @define(frozen=True)
 class RetryPolicy:
-    """How calls answer 429 Too Many Requests: wait as long as the server asks, then try again.
+    """When a call is sent again, and how long the client waits first.
 
-    Only 429 is retried: the server refused before acting on the request. A timeout after the
-    request was sent, a dropped connection or a 5xx is never retried, because the server may
-    already have rented a number, and a second rental costs money.
+    Every call: a 429 Too Many Requests is waited for as long as the server asks, then sent
+    again (the server refused before acting on the request), at most `max_retries` times.
+
+    Only idempotent calls, retrieving (GET) and releasing (DELETE) a number, are also sent again
+    after a timeout, a dropped connection or a 5xx, at most `idempotent_retries` times: sending
+    one twice leaves the server as sending it once (a second DELETE of a released number answers
+    404). The rental never is: the server may already have rented a number, and a second rental
+    costs money.
     """
 
     max_retries: int = 3
@@ -38,7 +43,11 @@ class RetryPolicy:
     max_wait: float = 60.0
     """The longest wait (seconds) the client accepts; a longer one ends the retries."""
     default_wait: float = 1.0
-    """The wait when the answer does not say how long."""
+    """The wait when a 429 does not say how long."""
+    idempotent_retries: int = 2
+    """How many times a GET or DELETE is sent again after a timeout, a dropped connection or a 5xx (0: never)."""
+    idempotent_backoff: float = 0.5
+    """The wait (seconds) before the first such retry, doubled for each next one, at most `max_wait`."""
 
     def wait_for(self, response: httpx.Response) -> float | None:
         """Seconds to wait before retrying this 429, or None when it should not be retried."""
@@ -47,6 +56,20 @@ class RetryPolicy:
         if wait > self.max_wait:
             return None
         return max(wait, 0.0)
+
+    def wait_after_failure(self, failures: int, response: httpx.Response | None = None) -> float | None:
+        """Seconds to wait before sending an idempotent call again after its `failures`-th failure, or None to stop.
+
+        `response` is the 5xx answer, if there was one: a wait it asks for (`Retry-After`) is
+        taken, and one longer than `max_wait` ends the retries; otherwise the wait backs off.
+        """
+        if failures > self.idempotent_retries:
+            return None
+        asked = requested_wait(response) if response is not None else None
+        if asked is not None:
+            return None if asked > self.max_wait else max(asked, 0.0)
+        backoff = self.idempotent_backoff * 2.0 ** min(max(failures - 1, 0), 60)
+        return max(min(backoff, self.max_wait), 0.0)
 
 
 def _seconds(value: Any) -> float | None:
@@ -105,7 +128,7 @@ class Client:
     raise_errors: bool = field(default=False, kw_only=True)
     """Make `sync`/`asyncio` raise (`errors.RequestRefused`, ...) instead of returning refusals."""
     retry: RetryPolicy = field(factory=RetryPolicy, kw_only=True)
-    """How 429 answers are waited for and retried."""
+    """When calls are sent again: 429s (every call), failures of idempotent calls (GET, DELETE)."""
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
@@ -219,7 +242,7 @@ class AuthenticatedClient:
     raise_errors: bool = field(default=False, kw_only=True)
     """Make `sync`/`asyncio` raise (`errors.RequestRefused`, ...) instead of returning refusals."""
     retry: RetryPolicy = field(factory=RetryPolicy, kw_only=True)
-    """How 429 answers are waited for and retried."""
+    """When calls are sent again: 429s (every call), failures of idempotent calls (GET, DELETE)."""
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)

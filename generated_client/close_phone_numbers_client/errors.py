@@ -4,7 +4,7 @@
     ├── TransportFailed           no complete answer (connection, timeout, protocol); see `may_have_reached_server`
     ├── UnexpectedResponse        an answer the contract does not describe (status code or body)
     │   └── UnexpectedStatus      an undocumented status code (with `raise_on_unexpected_status`)
-    └── RequestRefused            the server refused: nothing was rented (`status`, `error`, `field_errors`)
+    └── RequestRefused            the server refused: nothing was rented or released (`status`, `error`, `field_errors`)
         ├── AuthenticationFailed  401: credentials missing, malformed or unknown
         └── RateLimitExceeded     429, still after the allowed retries (`retry_after`)
 
@@ -27,7 +27,8 @@ class TransportFailed(CloseError):
     """The request got no complete answer. The httpx exception is the `__cause__`.
 
     `may_have_reached_server` is False only when the connection was never made; otherwise the
-    server may have acted (and rented): the client never retries such a request by itself.
+    server may have acted (rented, or released): the client never sends a rental again by itself
+    (a GET or DELETE it does retry, within `RetryPolicy.idempotent_retries`, before raising this).
     """
 
     def __init__(self, message: str, *, may_have_reached_server: bool) -> None:
@@ -53,10 +54,11 @@ class UnexpectedStatus(UnexpectedResponse):
 
 
 class RequestRefused(CloseError):
-    """The server refused the request; nothing was rented.
+    """The server refused the request; nothing was rented (or released).
 
-    `status` is a `RefusalStatus` member, or the plain string for a value Close added later;
-    `error` is the human-readable reason; `field_errors` maps request fields to messages.
+    `status` is a `RefusalStatus` member, or the plain string for a value Close added later
+    (None when the body has none, as a 404 of Close's general error shape); `error` is the
+    human-readable reason; `field_errors` maps request fields to messages.
     """
 
     def __init__(
@@ -73,7 +75,8 @@ class RequestRefused(CloseError):
         self.field_errors = field_errors or {}
         self.errors = errors or []
         value = getattr(status, "value", status)
-        super().__init__(f"{status_code} {value}: {error or 'no message'}")
+        word = f" {value}" if value is not None else ""
+        super().__init__(f"{status_code}{word}: {error or 'no message'}")
 
 
 class AuthenticationFailed(RequestRefused):

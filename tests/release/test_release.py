@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conformance import contract
 from conformance.mock.server import MockServer
 from tests.suite.faulty import FAULTS, FaultyServer
 
@@ -36,11 +37,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_make_dist_builds_four_files_that_pass_twine_check_strict(dist: Path) -> None:
     names = sorted(file.name for file in dist.iterdir())
+    version = contract.today().version  # the client's and the conformance package's too (release.py checks)
     assert names == [
-        "close_phone_numbers_client-1.1.0-py3-none-any.whl",
-        "close_phone_numbers_client-1.1.0.tar.gz",
-        "close_phone_numbers_conformance-1.1.0-py3-none-any.whl",
-        "close_phone_numbers_conformance-1.1.0.tar.gz",
+        f"close_phone_numbers_client-{version}-py3-none-any.whl",
+        f"close_phone_numbers_client-{version}.tar.gz",
+        f"close_phone_numbers_conformance-{version}-py3-none-any.whl",
+        f"close_phone_numbers_conformance-{version}.tar.gz",
     ]
     check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir())],
                            capture_output=True, text=True, check=False)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from .carrier import Carrier
 from .carrier_type import CarrierType
+from .deleted_phone_number import DeletedPhoneNumber
+from .not_found import NotFound
 from .phone_number import PhoneNumber
 from .phone_number_request import PhoneNumberRequest
 from .phone_number_type import PhoneNumberType
@@ -16,6 +18,8 @@ from .sharing import Sharing
 __all__ = (
     "Carrier",
     "CarrierType",
+    "DeletedPhoneNumber",
+    "NotFound",
     "PhoneNumber",
     "PhoneNumberRequest",
     "PhoneNumberType",

@@ -115,21 +115,25 @@ def _build_response(
     )
 
 
-def _transport_failure(error: httpx.TransportError) -> errors.TransportFailed:
+def _transport_failure(error: httpx.RequestError, attempts: int = 1) -> errors.TransportFailed:
     # Nothing went out: no connection, or a request that could not even be written (a base URL
-    # without http:// or https://, an invalid header). Only then is it certain nothing was rented.
+    # without http:// or https://, an invalid header). Only then is it certain the server did nothing.
+    # Any other failure (a timeout, a dropped connection, a body that cannot be decoded) came after sending.
     unsent = isinstance(
         error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
     )
     detail = "nothing was sent" if unsent else "no complete answer; the server may have acted on the request"
-    return errors.TransportFailed(f"{detail} ({type(error).__name__}: {error})", may_have_reached_server=not unsent)
+    tries = f", after {attempts} attempts" if attempts > 1 else ""
+    return errors.TransportFailed(
+        f"{detail} ({type(error).__name__}: {error}{tries})", may_have_reached_server=not unsent
+    )
 
 
-def _rented(response: Response[Any]) -> PhoneNumber:
+def _success(response: Response[Any]) -> PhoneNumber:
     _raise_for(response)
-    if not isinstance(response.parsed, PhoneNumber):
-        raise errors.UnexpectedResponse(int(response.status_code), response.content, "a success without a Phone Number")
-    return response.parsed
+    if isinstance(response.parsed, PhoneNumber):
+        return response.parsed
+    raise errors.UnexpectedResponse(int(response.status_code), response.content, "a success without a PhoneNumber")
 
 
 def _raise_for(response: Response[Any]) -> None:
@@ -145,6 +149,12 @@ def _raise_for(response: Response[Any]) -> None:
         wait = client_module.requested_wait(httpx.Response(code, headers=response.headers, content=response.content))
         raise errors.RateLimitExceeded(code, message, wait)
     status: RefusalStatus | str | None = getattr(parsed, "status", None)
+    if status is None:
+        # A body of Close's general error shape (`NotFound`) may still carry a refusal `status`.
+        extra = getattr(parsed, "additional_properties", None)
+        found = extra.get("status") if isinstance(extra, dict) else None
+        if isinstance(found, str):
+            status = RefusalStatus(found) if found in RefusalStatus._value2member_map_ else found
     message = getattr(parsed, "error", None)
     fields = getattr(getattr(parsed, "field_errors", None), "additional_properties", None)
     listed = getattr(parsed, "errors", None)
@@ -196,6 +206,9 @@ def sync_detailed(
     `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
     deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
+    Retries: only a 429 is waited for and sent again (`RetryPolicy.max_retries`). A timeout, a
+    dropped connection or a 5xx is never retried: the server may have rented a number already.
+
     Args:
         body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
             are refused.
@@ -218,14 +231,19 @@ def sync_detailed(
         body=body,
     )
     attempts = 0
+    limited = 0
     while True:
         attempts += 1
         try:
             response = client.get_httpx_client().request(**kwargs)
-        except httpx.TransportError as error:
-            raise _transport_failure(error) from error
-        wait = client.retry.wait_for(response) if response.status_code == 429 else None
-        if wait is None or attempts > client.retry.max_retries:
+        except httpx.RequestError as error:
+            raise _transport_failure(error, attempts) from error
+        if response.status_code == 429:
+            limited += 1
+            wait = client.retry.wait_for(response) if limited <= client.retry.max_retries else None
+        else:
+            wait = None
+        if wait is None:
             return _build_response(client=client, response=response, attempts=attempts)
         time.sleep(wait)
 
@@ -268,6 +286,9 @@ def sync(
     `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
     deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
+    Retries: only a 429 is waited for and sent again (`RetryPolicy.max_retries`). A timeout, a
+    dropped connection or a 5xx is never retried: the server may have rented a number already.
+
     Args:
         body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
             are refused.
@@ -291,7 +312,7 @@ def sync(
         body=body,
     )
     if client.raise_errors:
-        _raise_for(response)
+        return _success(response)
     return response.parsed
 
 
@@ -310,7 +331,7 @@ def sync_or_raise(
         client=client,
         body=body,
     )
-    return _rented(response)
+    return _success(response)
 
 
 async def asyncio_detailed(
@@ -351,6 +372,9 @@ async def asyncio_detailed(
     `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
     deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
+    Retries: only a 429 is waited for and sent again (`RetryPolicy.max_retries`). A timeout, a
+    dropped connection or a 5xx is never retried: the server may have rented a number already.
+
     Args:
         body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
             are refused.
@@ -373,14 +397,19 @@ async def asyncio_detailed(
         body=body,
     )
     attempts = 0
+    limited = 0
     while True:
         attempts += 1
         try:
             response = await client.get_async_httpx_client().request(**kwargs)
-        except httpx.TransportError as error:
-            raise _transport_failure(error) from error
-        wait = client.retry.wait_for(response) if response.status_code == 429 else None
-        if wait is None or attempts > client.retry.max_retries:
+        except httpx.RequestError as error:
+            raise _transport_failure(error, attempts) from error
+        if response.status_code == 429:
+            limited += 1
+            wait = client.retry.wait_for(response) if limited <= client.retry.max_retries else None
+        else:
+            wait = None
+        if wait is None:
             return _build_response(client=client, response=response, attempts=attempts)
         await _asyncio.sleep(wait)
 
@@ -423,6 +452,9 @@ async def asyncio(
     `sharing` is deprecated and optional: omitted, it means `personal`. A personal number's
     deprecated `user_id` is its first assignee; a group number has `user_id: null`.
 
+    Retries: only a 429 is waited for and sent again (`RetryPolicy.max_retries`). A timeout, a
+    dropped connection or a 5xx is never retried: the server may have rented a number already.
+
     Args:
         body (PhoneNumberRequest): What kind of number to rent, and for whom. Unknown properties
             are refused.
@@ -446,7 +478,7 @@ async def asyncio(
         body=body,
     )
     if client.raise_errors:
-        _raise_for(response)
+        return _success(response)
     return response.parsed
 
 
@@ -460,4 +492,4 @@ async def asyncio_or_raise(
         client=client,
         body=body,
     )
-    return _rented(response)
+    return _success(response)

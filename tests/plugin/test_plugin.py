@@ -1,8 +1,8 @@
 """The pytest plugin as a user meets it: test files outside the tree, no conftest, `close_mock`.
 
 Each scenario writes a test file into a temporary directory (so none of this project's
-conftest or settings apply) and runs pytest on it in a subprocess; the plugin is found
-through its `pytest11` entry point.
+conftest or settings apply) and runs pytest on it in a subprocess (`outside.pytest_run`); the
+plugin is found through its `pytest11` entry point.
 """
 
 from __future__ import annotations
@@ -10,28 +10,16 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.plugin.outside import passed, pytest_run
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SECTION = README.split("### In your pytest suite: the `close_mock` fixture", 1)[1].split("\n### ", 1)[0]
 README_TESTS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
-
-
-def pytest_run(tmp_path: Path, source: str, *args: str, name: str = "test_user.py") -> subprocess.CompletedProcess[str]:
-    (tmp_path / name).write_text(textwrap.dedent(source), encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers", *args, name],
-        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
-
-
-def passed(result: subprocess.CompletedProcess[str]) -> int:
-    found = re.search(r"(\d+) passed", result.stdout)
-    return int(found.group(1)) if found else 0
 
 
 def test_the_readme_example_runs_as_a_test_file_outside_the_tree(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import ipaddress
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from uvicorn.supervisors import Multiprocess
 
 from conformance.contract import GENERATIONS
 from conformance.mock import scenario as scenarios
-from conformance.mock.app import CONTROLS, ENDPOINT, build_app
+from conformance.mock.app import CONTROLS, build_app, describe_controls, describe_endpoints
 from conformance.mock.net import listen
 from conformance.mock.server import SERVER_OPTIONS
 from conformance.mock.store import SqliteStore, StateError
@@ -40,10 +41,12 @@ def is_loopback(host: str) -> bool:
 def parser() -> argparse.ArgumentParser:
     """The command line of close-mock."""
     root = argparse.ArgumentParser(
-        prog="close-mock", description="A stateful mock of Close's request-internal-phone-number endpoint."
+        prog="close-mock",
+        description="A stateful mock of Close's request-internal-phone-number endpoint and a number's GET and DELETE.",
     )
     commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the mock over HTTP")
+    serve = commands.add_parser("serve", help="serve the mock over HTTP", description="Serve the mock over HTTP.")
+    serve.set_defaults(subcommand_parser=serve)  # for usage errors argparse leaves to the top level (see `parse`)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     serve.add_argument(
         "--port", type=int, default=8000, help="port to bind, 0-65535 (default 8000; 0 picks a free one)"
@@ -59,6 +62,14 @@ def parser() -> argparse.ArgumentParser:
         choices=GENERATIONS,
         help="emulate today's endpoint or the seed-era one (default: the scenario's `generation`, else today)",
     )
+    serve.add_argument(
+        "--choice",
+        action="append",
+        default=[],
+        metavar="CHOICE=READING",
+        help="follow another reading of one of the contract's choices, e.g. delete-success-body=success-flag "
+        "(repeatable; default: the scenario's `choices`, else the contract's own readings)",
+    )
     serve.add_argument("--no-controls", action="store_true", help=f"switch off the test controls under {CONTROLS}")
     serve.add_argument(
         "--log-level",
@@ -71,6 +82,29 @@ def parser() -> argparse.ArgumentParser:
 
 class UsageError(Exception):
     """A mistake in the command line; the message is printed and the exit status is 2."""
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; a mistake in a subcommand's options shows that subcommand's usage.
+
+    (argparse leaves options a subcommand does not know to the top-level parser, which would
+    print the top-level usage: `close-mock serve --prot 9000` must show `serve`'s.)
+    """
+    args, unknown = parser().parse_known_args(argv)
+    if unknown:
+        args.subcommand_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def requested_choices(args: argparse.Namespace) -> dict[str, str]:
+    """`--choice CHOICE=READING` options as a mapping, or UsageError."""
+    found: dict[str, str] = {}
+    for option in args.choice:
+        choice_id, equals, reading = option.partition("=")
+        if not equals or not choice_id or not reading:
+            raise UsageError(f"--choice takes CHOICE=READING (e.g. delete-success-body=success-flag), not {option!r}")
+        found[choice_id.strip()] = reading.strip()
+    return found
 
 
 def check(args: argparse.Namespace) -> scenarios.Scenario:
@@ -94,7 +128,10 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
         raise UsageError(str(error)) from None
     if args.generation is not None:
         scenario = dataclasses.replace(scenario, generation=args.generation)
-    return scenario
+    try:
+        return scenario.with_choices(requested_choices(args))
+    except scenarios.ScenarioError as error:
+        raise UsageError(str(error)) from None
 
 
 @contextlib.contextmanager
@@ -106,6 +143,7 @@ def worker_settings(args: argparse.Namespace) -> Iterator[None]:
         "CLOSE_MOCK_CONTROLS": "0" if args.no_controls else "1",
         "CLOSE_MOCK_RATE_LIMIT": str(args.rate_limit) if args.rate_limit else "",
         "CLOSE_MOCK_GENERATION": args.generation or "",
+        "CLOSE_MOCK_CHOICES": json.dumps(requested_choices(args)) if args.choice else "",
     }
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
@@ -121,7 +159,7 @@ def worker_settings(args: argparse.Namespace) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the close-mock console script."""
-    args = parser().parse_args(argv)
+    args = parse(argv)
     try:
         scenario = check(args)
         sock = listen(args.host, args.port)
@@ -142,11 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{scenario.contract.version}); state {'in ' + str(args.state) if args.state else 'in memory'}"
     )
     print("close-mock: accepts " + "; ".join(scenario.credential_names()))
+    readings = scenario.readings()
+    if readings.differing():
+        picked = ", ".join(f"{choice}={reading}" for choice, reading in readings.differing().items())
+        print(f"close-mock: follows other readings than the contract's: {picked}")
     if not args.no_controls:
-        print(f"close-mock: test controls under {CONTROLS} (GET rentals, GET accounts, POST reset)")
+        print(f"close-mock: test controls: {describe_controls()}")
     port = sock.getsockname()[1]
     workers = f" with {args.workers} workers" if args.workers > 1 else ""
-    print(f"close-mock: listening on http://{args.host}:{port}/api/v1 (POST {ENDPOINT}){workers}", flush=True)
+    print(f"close-mock: listening on http://{args.host}:{port}/api/v1 ({describe_endpoints()}){workers}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         if args.workers > 1:
             config = uvicorn.Config(

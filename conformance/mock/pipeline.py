@@ -1,16 +1,21 @@
 """The request pipeline: small named stages, each answering in the contract's error shape.
 
-    route -> authenticate -> rate limit -> content type -> body size -> JSON -> validate
-          -> business rules -> rent
+    rental:          route -> authenticate -> rate limit -> content type -> body size -> JSON
+                           -> validate -> business rules -> rent
+    GET a number:    route -> authenticate -> rate limit -> (body dropped) -> find
+    DELETE a number: route -> authenticate -> rate limit -> (body dropped) -> find
+                           -> business rules (may this user release it?) -> release
 
 A stage either returns what the next one needs or raises `Refused` with the answer, so a
-refused request never reaches the store and changes nothing.
+refused request never reaches the store and changes nothing. Where Close is silent, the
+answer follows the reading of the contract's choice the scenario picked (`choices.py`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -26,11 +31,13 @@ from conformance import jsonbody
 from conformance.mock import rules
 from conformance.mock.model import OverBudget, Rented
 from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
+from conformance.mock.routes import shown, today_route
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from conformance.contract import Contract
+    from conformance.mock.model import Rental
     from conformance.mock.scenario import RateLimit, Scenario, User
     from conformance.mock.store import Store
 
@@ -217,6 +224,14 @@ async def read_body(headers: Headers, receive: Receive) -> bytes:
     return body
 
 
+async def drop_body(headers: Headers, receive: Receive) -> None:
+    """GET and DELETE take no body: one sent is read (up to DRAIN_BYTES, so the answer is not lost) and dropped."""
+    for value in header_values(headers, b"content-length"):
+        if value.isdigit() and int(value) > DRAIN_BYTES:
+            return
+    await receive_body(receive, 0, DRAIN_BYTES)
+
+
 def parse_json(raw: bytes) -> Any:
     """Stage 5: strict JSON (the project's one reader, `jsonbody.read_strict`), else 400."""
     try:
@@ -277,6 +292,8 @@ class Pipeline:
         self.credentials = Credentials(scenario)
         self.rate_limiter = RateLimiter(scenario.rate_limit) if scenario.rate_limit else None
         self.contract = scenario.contract
+        self.choices = scenario.readings()
+        self.number_route = today_route()
 
     async def handle(self, headers: Headers, receive: Receive) -> Reply:
         """Answer one POST to the endpoint."""
@@ -301,3 +318,45 @@ class Pipeline:
         if isinstance(outcome, OverBudget):
             raise refusal(400, outcome.reason, status="billing-error")
         raise refusal(404, f"No number is left for a {rules.describe(order)}.")
+
+    async def number(self, method: str, number_id: str, headers: Headers, receive: Receive) -> Reply:
+        """Answer a GET (retrieve) or DELETE (release) of one phone number."""
+        try:
+            user, credential = authenticate(headers, self.credentials)
+            if self.rate_limiter:
+                self.rate_limiter.admit(credential)
+            await drop_body(headers, receive)
+            rental = self.find(user, number_id)
+            if method == "GET":
+                return Reply(200, rental.resource, payload=rental.encoded)
+            return self.release(user, rental)
+        except Refused as refused:
+            return refused.reply
+
+    def missing(self, number_id: str) -> str:
+        """The message of a 404 for this id (an id of another form is not echoed)."""
+        shown_id = shown(number_id) if self.number_route.is_valid(number_id) else "with this id"
+        return f"No phone number {shown_id} in this organization."
+
+    def not_found(self, number_id: str) -> Refused:
+        """404 for a number the user's organization does not hold, in the `not-found-body` reading."""
+        return Refused(self.choices.answer("not-found-body", message=self.missing(number_id)))
+
+    def find(self, user: User, number_id: str) -> Rental:
+        """The number the user's organization holds by this id, or 404 (unknown, released, another's)."""
+        if not self.number_route.is_valid(number_id):
+            raise self.not_found(number_id)  # no number has such an id: the store is not asked
+        rental = self.store.find(user.organization.id, number_id)
+        if rental is None or not rental.held:
+            raise self.not_found(number_id)
+        return rental
+
+    def release(self, user: User, rental: Rental) -> Reply:
+        """The business rule (403 in the `forbidden-delete-code` reading), then the atomic release."""
+        reason = rules.release_refusal(user, rental)
+        if reason is not None:
+            raise Refused(self.choices.answer("forbidden-delete-code", message=reason, hidden=self.missing(rental.id)))
+        released = self.store.release(user.organization.id, rental.id, dt.datetime.now(dt.UTC).isoformat())
+        if released is None:  # another request released it first
+            raise self.not_found(rental.id)
+        return self.choices.answer("delete-success-body")

@@ -215,3 +215,18 @@ def rental_factory(user: User, order: Order, owners: tuple[User, ...], generatio
         )
 
     return make
+
+
+def release_refusal(user: User, rental: Rental) -> str | None:
+    """Why the user may not release (delete) this number of their organization, or None if they may.
+
+    Close: deleting a group number needs "Manage Team Phone Numbers"; a user can only delete
+    their own personal numbers (those assigned to them), whatever their permissions.
+    """
+    if rental.resource.get("is_group_number"):
+        if not user.can_manage_group_numbers:
+            return f"Deleting a group number needs the {PERMISSION} permission."
+        return None
+    if not rental.owned_by(user.id):
+        return "Only the user a personal number belongs to can delete it."
+    return None

@@ -6,6 +6,7 @@ loaded, so a mistake in it is reported with its place before the server starts.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
@@ -15,6 +16,7 @@ import yaml
 
 from conformance import contract as contracts
 from conformance import numbers
+from conformance.mock import choices as chosen
 from conformance.mock import inventory
 
 if TYPE_CHECKING:
@@ -100,6 +102,9 @@ class Scenario:
     is_default: bool
     generation: str = "today"  # which generation of the endpoint the mock emulates: today | seed
     roles: dict[str, str] = field(default_factory=dict)  # role name (admin, member, ...) -> user id
+    # The reading of each of the contract's choices (`x-choices`) the mock follows; a choice not
+    # listed follows the contract's own reading.
+    choices: dict[str, str] = field(default_factory=dict)
 
     def api_key_of(self, role: str) -> str:
         """The API key of a role's user (roles are named in the scenario file); KeyError if none."""
@@ -121,6 +126,24 @@ class Scenario:
     def contract(self) -> contracts.Contract:
         """The contract of the emulated generation: the mock validates requests with it."""
         return contracts.named(self.generation)
+
+    def known_choices(self) -> dict[str, tuple[str, ...]]:
+        """The choices the mock can be told to read otherwise: today's contract's, and the generation's."""
+        return chosen.catalogue(contracts.today(), self.contract)
+
+    def readings(self) -> chosen.Choices:
+        """The readings the mock answers by (the contract's own, unless the scenario picked others)."""
+        defaults = {choice_id: listed[0] for choice_id, listed in self.known_choices().items()}
+        return chosen.Choices(picked={**defaults, **self.choices}, defaults=defaults)
+
+    def with_choices(self, requested: dict[str, Any]) -> Scenario:
+        """The scenario with these readings picked (`{choice id: reading id}`); ScenarioError names the allowed ones."""
+        picked, problems = chosen.pick({**self.choices, **requested}, self.known_choices())
+        if problems:
+            raise ScenarioError(
+                f"scenario {self.name}: choices are not valid:\n" + "\n".join(f"  {p}" for p in problems)
+            )
+        return dataclasses.replace(self, choices=picked)
 
     def blocks(self) -> list[Block]:
         """Return every inventory block, countries in file order."""
@@ -237,6 +260,11 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
     roles = dict(data.get("roles", {}))
     for role, user_id in roles.items():
         _known("roles", role, user_id, users, problems)
+    generation = data.get("generation", "today")
+    picked, wrong = chosen.pick(
+        data.get("choices", {}), chosen.catalogue(contracts.today(), contracts.named(generation))
+    )
+    problems += [f"  {problem}" for problem in wrong]
     if problems:
         raise ScenarioError(f"scenario {source} is not consistent:\n" + "\n".join(problems))
     rate = data.get("rate_limit")
@@ -250,8 +278,9 @@ def parse(raw: Any, source: str, *, is_default: bool = False) -> Scenario:
         countries=countries,
         rate_limit=RateLimit(rate["limit"], rate.get("window_seconds", 1.0)) if rate else None,
         is_default=is_default,
-        generation=data.get("generation", "today"),
+        generation=generation,
         roles=roles,
+        choices=picked,
     )
 
 

@@ -1,9 +1,11 @@
-"""Rental state: which numbers are rented and what each organization has spent.
+"""Rental state: which numbers are rented, which were released, and what each organization has spent.
 
-`rent` is the only write. It takes one number out of the inventory and charges the budget
-in one atomic step, so concurrent requests can neither rent a number twice nor overspend.
-Two stores share that algorithm: `MemoryStore` (default) and `SqliteStore` (`--state FILE`,
-which survives restarts and is shared by several worker processes).
+Two writes. `rent` takes one number out of the inventory and charges the budget in one atomic
+step, so concurrent requests can neither rent a number twice nor overspend. `release` marks a
+held number released in one atomic step, so releasing twice releases once; a released number
+stays spent (the month billed is not refunded) and never goes back to the inventory.
+Two stores share the rental algorithm: `MemoryStore` (default) and `SqliteStore` (`--state
+FILE`, which survives restarts and is shared by several worker processes).
 """
 
 from __future__ import annotations
@@ -85,11 +87,26 @@ class Store(ABC):
 
     @abstractmethod
     def rentals(self) -> list[Rental]:
-        """Return every rental, oldest first."""
+        """Return every rental, oldest first, released ones included (with `released_at`)."""
+
+    @abstractmethod
+    def find(self, organization_id: str, rental_id: str) -> Rental | None:
+        """Return the organization's rental with this id (held or released), or None."""
+
+    @abstractmethod
+    def release(self, organization_id: str, rental_id: str, when: str) -> Rental | None:
+        """Atomically release a number the organization holds; None when it holds none by that id.
+
+        Of concurrent releases of one number exactly one gets the rental; the others get None.
+        """
 
     @abstractmethod
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Return the running totals: cents spent per organization, numbers rented per block."""
+
+    @abstractmethod
+    def releases(self) -> dict[str, int]:
+        """Return the running total of numbers released per organization."""
 
     @abstractmethod
     def reset(self) -> None:
@@ -101,20 +118,29 @@ class Store(ABC):
     def audit(self, scenario: Scenario) -> dict[str, Any]:
         """Compare the running totals with the rentals themselves; `consistent` is the verdict."""
         spent, used = self.accounts()
+        released = self.releases()
         rentals = self.rentals()
         spent_by_rentals: dict[str, int] = {}
         used_by_rentals: dict[str, int] = {}
+        rented_by_rentals: dict[str, int] = {}
+        released_by_rentals: dict[str, int] = {}
         for rental in rentals:
-            spent_by_rentals[rental.organization_id] = (
-                spent_by_rentals.get(rental.organization_id, 0) + rental.price_cents
-            )
+            org = rental.organization_id
+            # A released number stays spent (no refund) and used (it never goes back).
+            spent_by_rentals[org] = spent_by_rentals.get(org, 0) + rental.price_cents
             used_by_rentals[rental.block_id] = used_by_rentals.get(rental.block_id, 0) + 1
+            rented_by_rentals[org] = rented_by_rentals.get(org, 0) + 1
+            if not rental.held:
+                released_by_rentals[org] = released_by_rentals.get(org, 0) + 1
         numbers = [rental.number for rental in rentals]
         organizations = {
             org.id: {
                 "budget": org.budget_cents / 100,
                 "spent": spent.get(org.id, 0) / 100,
                 "spent_by_rentals": spent_by_rentals.get(org.id, 0) / 100,
+                "held": rented_by_rentals.get(org.id, 0) - released_by_rentals.get(org.id, 0),
+                "released": released.get(org.id, 0),
+                "released_by_rentals": released_by_rentals.get(org.id, 0),
             }
             for org in scenario.organizations.values()
         }
@@ -129,10 +155,13 @@ class Store(ABC):
         consistent = (
             len(set(numbers)) == len(numbers)
             and all(o["spent"] == o["spent_by_rentals"] and o["spent"] <= o["budget"] for o in organizations.values())
+            and all(o["released"] == o["released_by_rentals"] for o in organizations.values())
             and all(b["rented"] == b["rented_by_rentals"] and b["rented"] <= b["count"] for b in blocks.values())
         )
         return {
             "rentals": len(rentals),
+            "held": sum(1 for rental in rentals if rental.held),
+            "released": len(rentals) - sum(1 for rental in rentals if rental.held),
             "consistent": consistent,
             "organizations": organizations,
             "blocks": blocks,
@@ -155,26 +184,31 @@ def _row(rental: Rental) -> RentalRow:
     )
 
 
-def _from_row(row: RentalRow) -> Rental:
+def _from_row(row: RentalRow, released_at: str | None = None) -> Rental:
     return Rental(
         id=row[0], number=row[1], block_id=row[2], organization_id=row[3], user_id=row[4],
-        price_cents=row[5], resource=json.loads(row[6]), encoded=row[6],
+        price_cents=row[5], resource=json.loads(row[6]), encoded=row[6], released_at=released_at,
     )  # fmt: skip
 
 
 @dataclass
 class Totals:
-    """The running totals both stores keep: cents spent, numbers used, enumeration positions."""
+    """The running totals both stores keep: cents spent, numbers used, enumeration positions, releases."""
 
     spent: dict[str, int] = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)
     positions: dict[tuple[str, str], int] = field(default_factory=dict)
+    released: dict[str, int] = field(default_factory=dict)
 
     def add(self, rental: Rental, prefix: str, next_position: int) -> None:
         """Count one rental."""
         self.positions[(rental.block_id, prefix)] = next_position
         self.used[rental.block_id] = self.used.get(rental.block_id, 0) + 1
         self.spent[rental.organization_id] = self.spent.get(rental.organization_id, 0) + rental.price_cents
+
+    def count_release(self, organization_id: str) -> None:
+        """Count one release (spent and used stay as they are: no refund, no return to the inventory)."""
+        self.released[organization_id] = self.released.get(organization_id, 0) + 1
 
 
 class _CountingLedger:
@@ -211,6 +245,7 @@ class _MemoryLedger(_CountingLedger):
 
     def keep(self, rental: Rental, _prefix: str, _next_position: int) -> None:
         self.store.numbers.add(rental.number)
+        self.store.index[rental.id] = len(self.store.log)
         self.store.log.append(_row(rental))
 
 
@@ -226,6 +261,8 @@ class MemoryStore(Store):
         # collector does not track them, so a million rentals add no GC pauses (p99 was 350 ms).
         self.log: list[RentalRow] = []
         self.numbers: set[str] = set()
+        self.index: dict[str, int] = {}  # rental id -> its row in `log`
+        self.released: dict[str, str] = {}  # rental id -> when it was released
         self.totals = Totals()
 
     def rent(
@@ -237,15 +274,43 @@ class MemoryStore(Store):
 
     def rentals(self) -> list[Rental]:  # noqa: D102
         with self.lock:
-            rows = list(self.log)
-        return [_from_row(row) for row in rows]
+            rows, released = list(self.log), dict(self.released)
+        return [_from_row(row, released.get(row[0])) for row in rows]
+
+    def _held_row(self, organization_id: str, rental_id: str) -> RentalRow | None:
+        """The organization's row of this id (call under the lock)."""
+        position = self.index.get(rental_id)
+        if position is None:
+            return None
+        row = self.log[position]
+        return row if row[3] == organization_id else None
+
+    def find(self, organization_id: str, rental_id: str) -> Rental | None:  # noqa: D102
+        with self.lock:
+            row = self._held_row(organization_id, rental_id)
+            released_at = self.released.get(rental_id)
+        return _from_row(row, released_at) if row is not None else None
+
+    def release(self, organization_id: str, rental_id: str, when: str) -> Rental | None:
+        """Release under the process lock."""
+        with self.lock:
+            row = self._held_row(organization_id, rental_id)
+            if row is None or rental_id in self.released:
+                return None
+            self.released[rental_id] = when
+            self.totals.count_release(organization_id)
+        return _from_row(row, when)
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:
             return dict(self.totals.spent), dict(self.totals.used)
 
+    def releases(self) -> dict[str, int]:  # noqa: D102
+        with self.lock:
+            return dict(self.totals.released)
 
-SCHEMA_VERSION = 1
+
+SCHEMA_VERSION = 2
 LOCK_WAIT_SECONDS = 30.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rentals (
@@ -256,12 +321,22 @@ CREATE TABLE IF NOT EXISTS rentals (
     organization_id TEXT NOT NULL,
     user_id TEXT,
     price_cents INTEGER NOT NULL,
-    resource BLOB NOT NULL
+    resource BLOB NOT NULL,
+    released_at TEXT
 );
--- The running totals, one row each: 'spent <org>', 'used <block>', 'position <block> <prefix>'.
--- One small table, so a rental rewrites one page of it, not three.
+CREATE UNIQUE INDEX IF NOT EXISTS rentals_by_id ON rentals (id);
+-- The running totals, one row each: 'spent <org>', 'used <block>', 'position <block> <prefix>',
+-- 'released <org>'. One small table, so a rental rewrites one page of it, not three.
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 """
+# Each step takes a state file from the version before it to the next; run in the opening transaction.
+MIGRATIONS = {
+    1: (  # 1 -> 2: releases (DELETE of a number)
+        "ALTER TABLE rentals ADD COLUMN released_at TEXT",
+        "CREATE UNIQUE INDEX IF NOT EXISTS rentals_by_id ON rentals (id)",
+    ),
+}
+_COLUMNS = "id, number, block_id, organization_id, user_id, price_cents, resource, released_at"
 
 
 class StateError(ValueError):
@@ -304,6 +379,8 @@ def _read_counters(db: sqlite3.Connection) -> Totals:
             counters.spent[key] = value
         elif kind == "used":
             counters.used[key] = value
+        elif kind == "released":
+            counters.released[key] = value
         else:
             block, _, prefix = key.partition(" ")
             counters.positions[(block, prefix)] = value
@@ -329,10 +406,14 @@ class SqliteStore(Store):
             with self._transaction() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                if tables and version != SCHEMA_VERSION:
+                if tables and version != SCHEMA_VERSION and version not in MIGRATIONS:
                     raise StateError(
                         f"{path} holds another program's data or another version's (user_version {version})"
                     )
+                while tables and version in MIGRATIONS:  # an older mock's file: upgraded in place, nothing lost
+                    for statement in MIGRATIONS[version]:
+                        db.execute(statement)
+                    version += 1
                 for statement in filter(str.strip, SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -383,15 +464,43 @@ class SqliteStore(Store):
 
     def rentals(self) -> list[Rental]:  # noqa: D102
         with self.lock:
-            rows = self.db.execute(
-                "SELECT id, number, block_id, organization_id, user_id, price_cents, resource FROM rentals ORDER BY seq"
-            ).fetchall()
-        return [_from_row(row) for row in rows]
+            rows = self.db.execute(f"SELECT {_COLUMNS} FROM rentals ORDER BY seq").fetchall()  # noqa: S608
+        return [_from_row(row[:7], row[7]) for row in rows]
+
+    def find(self, organization_id: str, rental_id: str) -> Rental | None:  # noqa: D102
+        with self.lock:
+            row = self.db.execute(
+                f"SELECT {_COLUMNS} FROM rentals WHERE id = ? AND organization_id = ?",  # noqa: S608
+                (rental_id, organization_id),
+            ).fetchone()
+        return _from_row(row[:7], row[7]) if row is not None else None
+
+    def release(self, organization_id: str, rental_id: str, when: str) -> Rental | None:
+        """Release in one IMMEDIATE transaction: of concurrent releases (any worker) one wins."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE rentals SET released_at = ? WHERE id = ? AND organization_id = ? AND released_at IS NULL",
+                (when, rental_id, organization_id),
+            ).rowcount
+            if changed != 1:
+                return None
+            totals = self._counters(db)
+            totals.count_release(organization_id)
+            db.execute(
+                "INSERT INTO counters VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+                (f"released {organization_id}", totals.released[organization_id]),
+            )
+            row = db.execute(f"SELECT {_COLUMNS} FROM rentals WHERE id = ?", (rental_id,)).fetchone()  # noqa: S608
+        return _from_row(row[:7], row[7])
 
     def accounts(self) -> tuple[dict[str, int], dict[str, int]]:  # noqa: D102
         with self.lock:
             counters = _read_counters(self.db)
         return counters.spent, counters.used
+
+    def releases(self) -> dict[str, int]:  # noqa: D102
+        with self.lock:
+            return _read_counters(self.db).released
 
     def reset(self) -> None:  # noqa: D102
         with self._transaction() as db:

@@ -101,3 +101,53 @@ def test_serve_can_emulate_the_seed_era_endpoint() -> None:
         assert rented.status_code == 201
         assert "participant_groups" not in rented.json()
     assert "seed's endpoint, contract 1.0.0" in process.out
+
+
+def test_a_mistyped_serve_option_shows_serves_usage_not_the_top_level_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--prot", "9000"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: close-mock serve ")
+    assert "--port PORT" in err
+    assert "close-mock serve: error: unrecognized arguments: --prot 9000" in err
+
+
+def test_the_start_up_lines_list_every_control_and_endpoint(tmp_path: Path) -> None:
+    from conformance.mock.app import describe_controls, describe_endpoints
+
+    with mock_process("--choice", "delete-success-body=success-flag") as (origin, process):
+        number = httpx.post(origin + ENDPOINT, json={"country": "US"}, auth=("mock_admin_key", "")).json()
+        released = httpx.delete(f"{origin}/api/v1/phone_number/{number['id']}/", auth=("mock_admin_key", ""))
+        assert released.json() == {"success": True}
+    out = process.out
+    assert f"test controls: {describe_controls()}" in out
+    assert "POST /__mock__/script" in out
+    assert f"({describe_endpoints()})" in out
+    assert "GET /api/v1/phone_number/{phone_number_id}/" in out
+    assert "follows other readings than the contract's: delete-success-body=success-flag" in out
+
+
+def test_workers_follow_the_chosen_readings_too(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite3")
+    with mock_process("--workers", "2", "--state", state, "--choice", "not-found-body=refusal-shape") as (origin, _):
+        for _ in range(4):  # whichever worker answers
+            answer = httpx.get(origin + "/api/v1/phone_number/phon_nothing/", auth=("mock_admin_key", ""))
+            assert answer.json()["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        ("delete-success-body", "--choice takes CHOICE=READING"),
+        ("delete-success-body=maybe", "no reading 'maybe'; the readings are empty-object, success-flag, no-content"),
+        ("colour=red", "the contract has no such choice"),
+    ],
+)
+def test_a_wrong_choice_is_a_one_line_usage_error(
+    choice: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--choice", choice]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err

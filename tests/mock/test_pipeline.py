@@ -8,8 +8,10 @@ import httpx
 import pytest
 
 from conformance import contract
-from conformance.mock.pipeline import MAX_BODY_BYTES
-from tests.conftest import ENDPOINT, rent
+from conformance.mock.pipeline import DRAIN_BYTES, MAX_BODY_BYTES
+from conformance.mock.server import MockServer
+from tests.conftest import ADMIN, ENDPOINT, rent
+from tests.mock.answers import assert_number_answer, get, number_url, rented
 
 VALID = {"country": "US", "sharing": "personal", "prefix": "650"}
 
@@ -147,3 +149,67 @@ def test_unknown_paths_get_404_in_the_error_shape(client: httpx.Client) -> None:
     response = client.post("/api/v1/phone_number/request/internal")
     assert response.status_code == 404
     assert response.json()["status"] == "error"
+
+
+# -- a number's GET and DELETE: route -> authenticate -> rate limit -> (body dropped) -> the operation
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Basic " + base64.b64encode(b"wrong_key:").decode(), "Bearer wrong_token", "Token mock_admin_key"],
+)
+def test_a_numbers_calls_need_credentials_401_with_challenge(
+    client: httpx.Client, method: str, authorization: str | None
+) -> None:
+    number = rented(client)
+    headers = {"authorization": authorization} if authorization else {}
+    response = client.request(method, number_url(number["id"]), headers=headers)
+    assert response.status_code == 401
+    assert "Basic" in response.headers["www-authenticate"]
+    assert_number_answer(response)
+    assert get(client, number["id"]).status_code == 200  # not released
+
+
+def test_get_returns_exactly_what_the_rental_returned(client: httpx.Client) -> None:
+    created = rent(client, VALID)
+    found = get(client, created.json()["id"])
+    assert found.status_code == 200
+    assert found.content == created.content
+    assert_number_answer(found)
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_numbers_calls_are_rate_limited_with_the_rentals_429(method: str) -> None:
+    from conformance.mock import build
+
+    app = build(rate_limit=2)
+    with MockServer(app) as mock, httpx.Client(base_url=mock.origin, auth=ADMIN) as http:
+        number = http.post(ENDPOINT, json=VALID).json()
+        answers = [http.request(method, number_url(number["id"])) for _ in range(3)]
+    assert answers[-1].status_code == 429
+    assert {"ratelimit", "retry-after"} <= set(answers[-1].headers)
+    assert_number_answer(answers[-1])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"country": "US"}', b"not json at all", b"\xff\xfe" * 10, b"x" * (MAX_BODY_BYTES * 3)],
+    ids=["json", "garbage", "binary", "over-the-rentals-limit"],
+)
+def test_a_body_on_get_or_delete_is_dropped(client: httpx.Client, body: bytes) -> None:
+    number = rented(client)
+    found = client.request("GET", number_url(number["id"]), content=body, auth=ADMIN)
+    assert found.status_code == 200
+    released = client.request("DELETE", number_url(number["id"]), content=body, auth=ADMIN)
+    assert released.status_code == 200
+    assert released.json() == {}
+
+
+def test_a_body_declared_larger_than_the_drain_is_not_read_and_still_answered(served) -> None:
+    with httpx.Client(base_url=served.origin, auth=ADMIN) as http:
+        number = http.post(ENDPOINT, json=VALID).json()
+        response = http.request(
+            "GET", number_url(number["id"]), content=b"x" * (DRAIN_BYTES + 10), headers={"content-type": "text/plain"}
+        )
+    assert response.status_code == 200

@@ -11,12 +11,14 @@ from conformance.mock import MockServer, build
 def test_all_lists_exactly_the_public_names() -> None:
     modules = {
         "app",
+        "choices",
         "cli",
         "inventory",
         "model",
         "net",
         "pipeline",
         "replies",
+        "routes",
         "rules",
         "scenario",
         "scenarios",

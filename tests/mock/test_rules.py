@@ -12,6 +12,7 @@ import pytest
 
 from conformance import numbers
 from tests.conftest import MEMBER, rent
+from tests.mock import answers
 
 
 def accounts(client: httpx.Client) -> dict:
@@ -262,3 +263,102 @@ def test_ids_look_like_close_s_and_are_spread_over_all_62_characters() -> None:
     used = Counter(char for one in ids for char in one[5:])
     assert len(used) == 62  # 44,000 draws: each character about 710 times
     assert min(used.values()) > 500
+
+
+# -- releasing (DELETE): who may, and what a release changes ------------------------------------
+
+
+def test_the_owner_releases_a_personal_number_and_it_is_gone(client: httpx.Client) -> None:
+    number = answers.rented(client)
+    released = answers.delete(client, number["id"])
+    assert released.status_code == 200
+    assert released.json() == {}
+    answers.assert_number_answer(released)
+    for again in (answers.get(client, number["id"]), answers.delete(client, number["id"])):
+        assert again.status_code == 404
+        assert again.json() == {"error": f"No phone number {number['id']} in this organization."}
+        answers.assert_number_answer(again)
+
+
+def test_a_member_may_not_release_another_users_personal_number(client: httpx.Client) -> None:
+    number = answers.rented(client)  # the admin's
+    refused = answers.delete(client, number["id"], auth=MEMBER)
+    assert refused.status_code == 403
+    assert refused.json()["status"] == "error"
+    answers.assert_number_answer(refused)
+    assert answers.get(client, number["id"], auth=MEMBER).status_code == 200  # still held, and visible
+    assert accounts(client)["released"] == 0
+
+
+def test_a_member_releases_their_own_number(client: httpx.Client) -> None:
+    number = answers.rented(client, auth=MEMBER)
+    assert answers.delete(client, number["id"], auth=MEMBER).status_code == 200
+
+
+def test_a_number_assigned_to_a_member_is_theirs_to_release_not_the_admins(client: httpx.Client) -> None:
+    number = answers.rented(client, {"country": "US", "assign_to": ["user_mockMember"]})
+    assert answers.delete(client, number["id"]).status_code == 403  # Close: only one's own personal numbers
+    assert answers.delete(client, number["id"], auth=MEMBER).status_code == 200
+
+
+def test_a_group_number_needs_the_permission_to_release(client: httpx.Client) -> None:
+    number = answers.rented(client, {"country": "US", "sharing": "group"})
+    refused = answers.delete(client, number["id"], auth=MEMBER)
+    assert refused.status_code == 403
+    assert "Manage Team Phone Numbers" in refused.json()["error"]
+    assert answers.delete(client, number["id"]).status_code == 200
+
+
+def test_another_organizations_number_does_not_exist_for_you(client: httpx.Client) -> None:
+    number = answers.rented(client)
+    broke = ("mock_broke_key", "")
+    assert answers.get(client, number["id"], auth=broke).status_code == 404
+    assert answers.delete(client, number["id"], auth=broke).status_code == 404
+    assert answers.get(client, number["id"]).status_code == 200
+
+
+def test_a_release_refunds_nothing_and_the_number_never_comes_back(tmp_path) -> None:
+    from importlib import resources
+
+    from conformance.mock import build
+    from conformance.mock.server import MockServer
+    from tests.conftest import ENDPOINT
+
+    default = resources.files("conformance.mock.scenarios").joinpath("default.yaml").read_text("utf-8")
+    pr_block = '{prefix: "787", carrier_type: local, sms: true, mms: false, count: 1000, price: 1.00}'
+    assert pr_block in default
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(default.replace(pr_block, pr_block.replace("count: 1000", "count: 2")), encoding="utf-8")
+    body = {"country": "PR"}  # the scenario's only PR block now holds two numbers
+    with MockServer(build(scenario)) as mock, httpx.Client(base_url=mock.origin, auth=("mock_admin_key", "")) as http:
+        first, second = (http.post(ENDPOINT, json=body) for _ in range(2))
+        assert [first.status_code, second.status_code] == [201, 201]
+        before = http.get("/__mock__/accounts").json()
+        assert http.delete(answers.number_url(first.json()["id"])).status_code == 200
+        after = http.get("/__mock__/accounts").json()
+        assert after["organizations"]["orga_mockAdmin"]["spent"] == before["organizations"]["orga_mockAdmin"]["spent"]
+        assert after["organizations"]["orga_mockAdmin"]["held"] == 1
+        assert after["organizations"]["orga_mockAdmin"]["released"] == 1
+        assert after["consistent"]
+        again = http.post(ENDPOINT, json=body)
+        assert again.status_code == 404  # the released number did not go back to the inventory
+
+
+def test_release_refusal_rules() -> None:
+    from conformance.mock import scenario as scenarios
+    from conformance.mock.model import Rental
+    from conformance.mock.rules import release_refusal
+
+    world = scenarios.load()
+    admin, member = world.users["user_mockAdmin"], world.users["user_mockMember"]
+
+    def number(user_id: str | None, group: bool = False, participants: tuple[str, ...] = ()) -> Rental:
+        resource = {"is_group_number": group, "user_id": user_id, "participants": list(participants)}
+        return Rental("phon_x", "+16505550100", "b", "orga_mockAdmin", user_id, 100, resource)
+
+    assert release_refusal(admin, number("user_mockAdmin")) is None
+    assert release_refusal(member, number("user_mockAdmin")) is not None
+    assert release_refusal(admin, number("user_mockMember")) is not None
+    assert release_refusal(member, number("user_mockAdmin", participants=("user_mockAdmin", "user_mockMember"))) is None
+    assert release_refusal(admin, number(None, group=True)) is None
+    assert release_refusal(member, number(None, group=True)) is not None

@@ -59,3 +59,30 @@ def test_no_credentials_at_all_is_refused() -> None:
     data = default()
     data["credentials"] = {}
     assert "every request would get 401" in problems(data)
+
+
+def test_a_scenario_picks_readings_of_the_contracts_choices() -> None:
+    data = default()
+    data["choices"] = {"delete-success-body": "success-flag", "forbidden-delete-code": "not-found"}
+    picked = parse(data, "test.yaml").choices
+    assert picked["delete-success-body"] == "success-flag"
+    assert picked["forbidden-delete-code"] == "not-found"
+    assert picked["not-found-body"] == "error-message"  # not listed: the contract's own reading
+
+
+def test_wrong_choices_are_listed_with_the_other_problems() -> None:
+    data = default()
+    data["choices"] = {"delete-success-body": "maybe", "no-such-choice": "x"}
+    data["users"]["user_mockMember"]["organization"] = "orga_nowhere"
+    text = problems(data)
+    assert "at choices/delete-success-body: no reading 'maybe'; the readings are empty-object" in text
+    assert "at choices/no-such-choice: the contract has no such choice" in text
+    assert "names unknown 'orga_nowhere'" in text
+
+
+def test_choices_must_be_a_mapping_of_ids_to_reading_ids() -> None:
+    data = default()
+    data["choices"] = {"delete-success-body": ["success-flag"], "Not An Id": "x"}
+    text = problems(data)
+    assert "choices/delete-success-body" in text
+    assert "Not An Id" in text

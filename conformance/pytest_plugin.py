@@ -26,6 +26,7 @@ import contextlib
 import socket
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,15 +105,18 @@ class CloseMock:
         """Start afresh within a test: no rentals, no queued odd answers, full rate limits."""
         self.app.reset()
 
-    def next_answers(self, *kinds: str | OddAnswer, **options: float) -> None:
+    def next_answers(self, *answers: str | Mapping[str, Any] | OddAnswer, **options: float) -> None:
         """Queue odd answers for the next requests to the endpoint, in order.
 
         Kinds: rate-limited, server-error, drop, slow, sold-out, has-voice-only,
-        needs-more-info, billing-error. Options apply to every kind given: `reset` (seconds,
-        rate-limited), `status` (server-error), `delay` (seconds, slow).
+        needs-more-info, billing-error. Each answer is a kind (`"drop"`), a dict as
+        `POST /__mock__/script` takes them (`{"kind": "server-error", "status": 500}`) or an
+        `OddAnswer`. Options: `reset` (seconds, rate-limited), `status` (server-error), `delay`
+        (seconds, slow); keyword options apply to every kind or dict given, a dict's own win.
+        A bad answer raises `ScriptError` and queues none of them.
         """
-        answers = [kind if isinstance(kind, OddAnswer) else odd_answer(kind, **options) for kind in kinds]
-        self.app.script.push(*answers)
+        queued = [_odd_answer(answer, options) for answer in answers]
+        self.app.script.push(*queued)
 
     def client(self, role: str = "admin", **options: Any) -> Any:
         """The generated client (`close_phone_numbers_client`), authenticated as `role`.
@@ -165,6 +169,27 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def _odd_answer(answer: object, options: dict[str, float]) -> OddAnswer:
+    """One odd answer from a kind, a `POST /__mock__/script` dict or an `OddAnswer`."""
+    if isinstance(answer, OddAnswer):
+        return answer
+    if isinstance(answer, str):
+        return odd_answer(answer, **options)
+    if isinstance(answer, Mapping):
+        fields = dict(answer)
+        kind = fields.pop("kind", None)
+        if isinstance(kind, str) and all(isinstance(name, str) for name in fields):
+            return odd_answer(kind, **(options | fields))
+        raise ScriptError(
+            f'an odd answer given as a dict needs "kind" (a string) and named options, '
+            f'like {{"kind": "server-error", "status": 503}}; got {answer!r}'
+        )
+    raise ScriptError(
+        f'an odd answer is a kind ("drop"), a dict ({{"kind": "server-error", "status": 503}}) '
+        f"or an OddAnswer; got {answer!r}; kinds: {', '.join(KINDS)}"
+    )
 
 
 # -- hooks and fixtures ---------------------------------------------------------------------------

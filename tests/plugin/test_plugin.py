@@ -251,8 +251,67 @@ def test_a_default_scenario_from_the_command_line(tmp_path: Path) -> None:
     assert "mock_admin_key" not in result.stdout  # a user scenario's secrets are not printed
 
 
-@pytest.mark.parametrize("marker", ["close_mock(answers=['teapot'])", "close_mock(scenrio='x.yaml')"])
-def test_marker_mistakes_are_usage_errors(tmp_path: Path, marker: str) -> None:
+ANSWERS_AS_DICTS = """
+import httpx
+import pytest
+
+from conformance.mock.script import OddAnswer, ScriptError
+
+
+def statuses(close_mock, count):
+    url = close_mock.base_url + "/phone_number/request/internal/"
+    auth = (close_mock.api_key(), "")
+    return [httpx.post(url, json={"country": "US"}, auth=auth, timeout=5).status_code for _ in range(count)]
+
+
+def test_the_shape_of_the_http_control_mixed_with_kinds_and_odd_answers(close_mock):
+    close_mock.next_answers({"kind": "server-error", "status": 500}, "sold-out", OddAnswer("billing-error"),
+                            {"kind": "rate-limited", "reset": 0})
+    assert statuses(close_mock, 5) == [500, 404, 400, 429, 201]
+
+
+def test_keyword_options_apply_to_dicts_unless_they_say_otherwise(close_mock):
+    close_mock.next_answers({"kind": "server-error"}, {"kind": "server-error", "status": 500}, status=502)
+    assert statuses(close_mock, 3) == [502, 500, 201]
+
+
+@pytest.mark.close_mock(answers=[{"kind": "server-error", "status": 500}, "sold-out"])
+def test_the_marker_takes_them_too(close_mock):
+    assert statuses(close_mock, 3) == [500, 404, 201]
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"status": 503}, 'needs "kind"'),
+    ({"kind": 503}, 'needs "kind"'),
+    ({"kind": "server-error", 1: 2}, "named options"),
+    ({"kind": "teapot"}, "unknown odd answer 'teapot'"),
+    ({"kind": "server-error", "status": "x"}, "option status='x'"),
+    ({"kind": "server-error", "status": 404}, "500-599"),
+    (["server-error"], "an odd answer is a kind"),
+    (503, "an odd answer is a kind"),
+])
+def test_a_bad_answer_is_a_script_error_and_queues_nothing(close_mock, bad, message):
+    with pytest.raises(ScriptError, match=message):
+        close_mock.next_answers("sold-out", bad)
+    assert statuses(close_mock, 1) == [201]
+"""
+
+
+def test_odd_answers_as_the_http_control_takes_them(tmp_path: Path) -> None:
+    result = pytest_run(tmp_path, ANSWERS_AS_DICTS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert passed(result) == 11
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("close_mock(answers=['teapot'])", "unknown odd answer 'teapot'"),
+        ("close_mock(scenrio='x.yaml')", "unknown argument(s) scenrio"),
+        ("close_mock(answers=[{'status': 503}])", 'needs "kind"'),
+    ],
+)
+def test_marker_mistakes_are_usage_errors(tmp_path: Path, marker: str, message: str) -> None:
     result = pytest_run(tmp_path, f"import pytest\n\n@pytest.mark.{marker}\ndef test_x(close_mock):\n    pass\n")
     assert result.returncode != 0
-    assert "close_mock marker:" in result.stdout + result.stderr
+    assert re.search(f"UsageError: close_mock marker: .*{re.escape(message)}", result.stdout), result.stdout

@@ -15,6 +15,8 @@ is needed::
   generation (one server per combination, started on first use).
 * Calls to `api.close.com` fail with a clear message unless the test is marked
   `@pytest.mark.close_live(max_rentals=N)`; even then at most N rentals go out.
+* Beside pytest-httpx and respx: the clients it hands out always reach the mock (those never see
+  that traffic), and the test's other httpx calls stay theirs (see "The mock's own traffic").
 
 Options: `--close-mock-scenario PATH`, `--close-mock-generation today|seed` (defaults for every test).
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import ssl
 import threading
@@ -30,8 +33,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+import httpcore
+import httpx
 import pytest
+from httpx._transports.default import map_httpcore_exceptions  # httpx's own (httpx is pinned exactly)
 
 from conformance import contract
 from conformance.mock.app import MockApp, build
@@ -39,7 +46,7 @@ from conformance.mock.script import KINDS, OddAnswer, ScriptError, odd_answer
 from conformance.mock.server import MockServer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
 
     from conformance.mock.model import Rental
 
@@ -124,9 +131,9 @@ class CloseMock:
         One per role for this test (the same object on every call without options); with options
         (`timeout=`, `retry=`, ...) a new one. Either may be used as a context manager, sync or
         async, and each is closed after the test, so no connection outlives the test's event loop.
+        pytest-httpx and respx never see its requests to the mock (see "The mock's own traffic").
         """
         try:
-            import httpx
             from close_phone_numbers_client import AuthenticatedClient
         except ImportError:
             raise pytest.UsageError(
@@ -136,10 +143,14 @@ class CloseMock:
         if plain and role in self._by_role:
             return self._by_role[role]
         options.setdefault("verify_ssl", self._ssl)
-        # No idle connection is kept, so none is left behind when an async test's event loop ends
-        # (a loopback connect per request costs about 0.1 ms).
+        # Requests to the mock go by `_MockRoute`, past pytest-httpx and respx, unless the test gives
+        # its own transport or mounts. The pool, for any other host, keeps no idle connection, so
+        # none is left behind when an async test's event loop ends.
         options.setdefault("httpx_args", {"limits": httpx.Limits(max_keepalive_connections=0)})
-        made = AuthenticatedClient.from_api_key(self.base_url, self.api_key(role), **options)
+        own_route = {"transport", "mounts"} & set(options["httpx_args"])
+        made = (AuthenticatedClient if own_route else _client_class()).from_api_key(
+            self.base_url, self.api_key(role), **options
+        )
         self._clients.append(made)
         if plain:
             self._by_role[role] = made
@@ -190,6 +201,158 @@ def _odd_answer(answer: object, options: dict[str, float]) -> OddAnswer:
         f'an odd answer is a kind ("drop"), a dict ({{"kind": "server-error", "status": 503}}) '
         f"or an OddAnswer; got {answer!r}; kinds: {', '.join(KINDS)}"
     )
+
+
+# -- the mock's own traffic, past other HTTP mockers ---------------------------------------------
+#
+# pytest-httpx and respx mock httpx by patching classes while a test runs:
+#
+#   pytest-httpx (httpx_mock)    httpx.HTTPTransport.handle_request, AsyncHTTPTransport.handle_async_request
+#   respx, using="httpcore"      handle_request / handle_async_request of httpcore's ConnectionPool,
+#     (respx's default)          HTTPConnection and HTTPProxy, sync and async
+#   respx, using="httpx"         httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url
+#
+# A request through a patched attribute is theirs: they answer it or refuse it ("not mocked!",
+# "No response can be found", which the generated client reports as TransportFailed), and their
+# teardown checks count it. The clients `close_mock.client()` hands out send the requests for the
+# mock's origin along a path through none of those attributes: the httpx client picks its
+# transport by a function set on the instance (a patch of the class cannot reach it), and that
+# transport (`_MockRoute`) is neither an HTTPTransport nor a pool: it opens one httpcore
+# HTTP11Connection per request itself. So the mockers never see the mock's traffic, whatever
+# their settings (what to mock, what to assert, base URLs, catch-all routes) and whenever they
+# start (fixture, marker, decorator, context manager; before or after close_mock), since none of
+# that changes which attributes they patch. The same client's requests to any other host, and
+# every other httpx call of the test, go through the patched classes exactly as before.
+# This plugin's live guard patches lower than all of them (httpcore's HTTP/1.1 and HTTP/2
+# connections and network backends: see `_guard_live`), which the mock's traffic passes (a
+# loopback address is never live). requests, which close_mock.closeio() uses, is patched by
+# neither library.
+
+
+class _Body(httpx.SyncByteStream):
+    """An answer's body from a connection of its own, closed with it."""
+
+    def __init__(self, answer: httpcore.Response, connection: httpcore.HTTP11Connection) -> None:
+        self.answer, self.connection = answer, connection
+
+    def __iter__(self) -> Iterator[bytes]:
+        with map_httpcore_exceptions():
+            yield from self.answer.iter_stream()
+
+    def close(self) -> None:
+        try:
+            self.answer.close()
+        finally:
+            self.connection.close()
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    """The async twin of `_Body`."""
+
+    def __init__(self, answer: httpcore.Response, connection: httpcore.AsyncHTTP11Connection) -> None:
+        self.answer, self.connection = answer, connection
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with map_httpcore_exceptions():
+            async for part in self.answer.aiter_stream():
+                yield part
+
+    async def aclose(self) -> None:
+        try:
+            await self.answer.aclose()
+        finally:
+            await self.connection.aclose()
+
+
+class _MockRoute(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """HTTP/1.1 to the mock, one connection per request, past the classes HTTP mockers patch.
+
+    It keeps no connection (a loopback connect costs about 0.1 ms), so nothing outlives an
+    async test's event loop and one route serves every client.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        origin, core, timeout = self._on_the_wire(request)
+        with map_httpcore_exceptions():
+            stream = httpcore.SyncBackend().connect_tcp(origin.host.decode("ascii"), origin.port, timeout=timeout)
+            connection = httpcore.HTTP11Connection(origin=origin, stream=stream)
+            try:
+                answer = connection.handle_request(core)
+            except BaseException:
+                connection.close()
+                raise
+        body = _Body(answer, connection)
+        return httpx.Response(answer.status, headers=answer.headers, stream=body, extensions=answer.extensions)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        origin, core, timeout = self._on_the_wire(request)
+        with map_httpcore_exceptions():
+            stream = await httpcore.AnyIOBackend().connect_tcp(
+                origin.host.decode("ascii"), origin.port, timeout=timeout
+            )
+            connection = httpcore.AsyncHTTP11Connection(origin=origin, stream=stream)
+            try:
+                answer = await connection.handle_async_request(core)
+            except BaseException:
+                await connection.aclose()
+                raise
+        body = _AsyncBody(answer, connection)
+        return httpx.Response(answer.status, headers=answer.headers, stream=body, extensions=answer.extensions)
+
+    @staticmethod
+    def _on_the_wire(request: httpx.Request) -> tuple[httpcore.Origin, httpcore.Request, float | None]:
+        """The origin to connect to, the request as httpcore sends it, and the connect timeout."""
+        url = request.url
+        origin = httpcore.Origin(url.raw_scheme, url.raw_host, url.port or 80)
+        target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
+        core = httpcore.Request(
+            request.method, target, headers=request.headers.raw, content=request.stream, extensions=request.extensions
+        )
+        timeout: float | None = request.extensions.get("timeout", {}).get("connect")
+        return origin, core, timeout
+
+
+_ROUTE = _MockRoute()
+
+
+def _pin(client: httpx.Client | httpx.AsyncClient, base_url: str) -> None:
+    """Send the client's requests for the mock's origin by `_ROUTE`, the others as its class says."""
+    mock = httpx.URL(base_url)
+    origin = (mock.scheme, mock.host, mock.port)
+
+    def transport_for_url(url: httpx.URL) -> Any:
+        if (url.scheme, url.host, url.port) == origin:
+            return _ROUTE
+        return type(client)._transport_for_url(client, url)  # type: ignore[arg-type]  # noqa: SLF001 - the class's, patched or not
+
+    vars(client)["_transport_for_url"] = transport_for_url
+
+
+@functools.cache
+def _client_class() -> type[Any]:
+    """The generated `AuthenticatedClient`, its httpx clients pinned to the mock (made on first use)."""
+    from close_phone_numbers_client import AuthenticatedClient
+
+    class CloseMockClient(AuthenticatedClient):
+        """The generated `AuthenticatedClient`; its httpx clients reach the mock past other HTTP mockers."""
+
+        __slots__ = ()
+
+        def get_httpx_client(self) -> httpx.Client:
+            fresh = self._client is None
+            made = super().get_httpx_client()
+            if fresh:
+                _pin(made, self._base_url)
+            return made
+
+        def get_async_httpx_client(self) -> httpx.AsyncClient:
+            fresh = self._async_client is None
+            made = super().get_async_httpx_client()
+            if fresh:
+                _pin(made, self._base_url)
+            return made
+
+    return CloseMockClient
 
 
 # -- hooks and fixtures ---------------------------------------------------------------------------
@@ -305,32 +468,41 @@ class _LiveGuard:
         self.refusal = refusal
         self.rented = 0
 
-    @staticmethod
-    def live(url: str) -> bool:
-        return _is_live(url.split("//", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0])
+    def is_rental(self, host: str, method: str, path: str) -> bool:
+        return _is_live(host) and method.upper() == "POST" and contract.OPERATION_PATH in path
 
-    def is_rental(self, url: str, method: str) -> bool:
-        return self.live(url) and method.upper() == "POST" and contract.OPERATION_PATH in url
-
-    def check(self, url: str, method: str) -> None:
+    def check(self, host: str, method: str, path: str) -> None:
         """Raise LiveCallBlocked before a request that must not go out."""
-        if self.live(url) and (self.cap is None or (self.is_rental(url, method) and self.rented >= self.cap)):
+        if _is_live(host) and (self.cap is None or (self.is_rental(host, method, path) and self.rented >= self.cap)):
             raise LiveCallBlocked(self.refusal)
 
-    def count(self, url: str, method: str, status: int) -> None:
+    def count(self, host: str, method: str, path: str, status: int) -> None:
         """Count a rental the live API answered."""
-        if self.is_rental(url, method) and 200 <= status < 300:
+        if self.is_rental(host, method, path) and 200 <= status < 300:
             self.rented += 1
 
 
+def _destination(request: httpcore.Request) -> tuple[str, str, str]:
+    """Host, method and path of a request on the wire, also through a proxy (absolute or CONNECT target)."""
+    method = request.method.decode("ascii", "replace")
+    target = request.url.target.decode("ascii", "replace")
+    if method == "CONNECT":  # a tunnel to host:port
+        return target.rsplit(":", 1)[0], method, ""
+    if "://" in target:  # a forward proxy's request names the whole URL
+        url = urlsplit(target)
+        return url.hostname or "", method, url.path
+    return request.url.host.decode("ascii", "replace"), method, target
+
+
 def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) -> None:
-    """Install the guard on httpx, requests, and host name resolution.
+    """Install the guard on httpx (at httpcore's connections), requests, and host name resolution.
 
     httpx and requests are checked before they send (so the error is `LiveCallBlocked`
-    itself); any other client is stopped when it resolves the host name.
+    itself); any other client is stopped when it resolves the host name. For httpx the guard
+    sits where a request leaves the process, below every attribute pytest-httpx and respx patch
+    (see "The mock's own traffic"): a request one of them answers never reaches it, so a test
+    may mock api.close.com with them, and one they let through is stopped, whichever started first.
     """
-    import httpx
-
     guard = _LiveGuard(cap, refusal)
     if cap is None:
         real_getaddrinfo = socket.getaddrinfo
@@ -341,23 +513,63 @@ def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) 
             return real_getaddrinfo(host, *args, **kwargs)
 
         monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    original_sync = httpx.HTTPTransport.handle_request
-    original_async = httpx.AsyncHTTPTransport.handle_async_request
+        _guard_connects(monkeypatch, refusal)
 
-    def sync(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        guard.check(str(request.url), request.method)
-        response = original_sync(self, request)
-        guard.count(str(request.url), request.method, response.status_code)
+    def sync(self: Any, request: httpcore.Request, *, original: Any) -> httpcore.Response:
+        where = _destination(request)
+        guard.check(*where)
+        response: httpcore.Response = original(self, request)
+        guard.count(*where, response.status)
         return response
 
-    async def asynchronous(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        guard.check(str(request.url), request.method)
-        response = await original_async(self, request)
-        guard.count(str(request.url), request.method, response.status_code)
+    async def asynchronous(self: Any, request: httpcore.Request, *, original: Any) -> httpcore.Response:
+        where = _destination(request)
+        guard.check(*where)
+        response: httpcore.Response = await original(self, request)
+        guard.count(*where, response.status)
         return response
 
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", sync)
-    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", asynchronous)
+    # HTTP2Connection is a stand-in without `h2` installed, with no method to guard.
+    for sync_class in (httpcore.HTTP11Connection, httpcore.HTTP2Connection):
+        if hasattr(sync_class, "handle_request"):
+            wrapper = functools.partialmethod(sync, original=sync_class.handle_request)
+            monkeypatch.setattr(sync_class, "handle_request", wrapper)
+    for async_class in (httpcore.AsyncHTTP11Connection, httpcore.AsyncHTTP2Connection):
+        if hasattr(async_class, "handle_async_request"):
+            wrapper = functools.partialmethod(asynchronous, original=async_class.handle_async_request)
+            monkeypatch.setattr(async_class, "handle_async_request", wrapper)
+    _guard_requests(monkeypatch, guard)
+
+
+def _guard_connects(monkeypatch: pytest.MonkeyPatch, refusal: str) -> None:
+    """Refuse httpcore's connections to the live API, before the name is resolved.
+
+    (Resolution would refuse it too, but inside httpcore, which would report an httpx.ConnectError.)
+    """
+
+    def sync(self: Any, host: str, *args: Any, original: Any, **kwargs: Any) -> Any:
+        if _is_live(host):
+            raise LiveCallBlocked(refusal)
+        return original(self, host, *args, **kwargs)
+
+    async def asynchronous(self: Any, host: str, *args: Any, original: Any, **kwargs: Any) -> Any:
+        if _is_live(host):
+            raise LiveCallBlocked(refusal)
+        return await original(self, host, *args, **kwargs)
+
+    backends = (
+        (httpcore.SyncBackend, sync),
+        (httpcore.AnyIOBackend, asynchronous),
+        (httpcore.TrioBackend, asynchronous),
+    )
+    for backend, wrapper in backends:
+        original = getattr(backend, "connect_tcp", None)  # TrioBackend is a stand-in without trio
+        if original is not None:
+            monkeypatch.setattr(backend, "connect_tcp", functools.partialmethod(wrapper, original=original))
+
+
+def _guard_requests(monkeypatch: pytest.MonkeyPatch, guard: _LiveGuard) -> None:
+    """The guard on requests' HTTPAdapter, if requests is installed."""
     try:
         import requests.adapters
     except ImportError:
@@ -365,9 +577,11 @@ def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) 
     original_send = requests.adapters.HTTPAdapter.send
 
     def send(self: Any, prepared: Any, *args: Any, **kwargs: Any) -> Any:
-        guard.check(str(prepared.url), str(prepared.method))
+        url = urlsplit(str(prepared.url))
+        where = (url.hostname or "", str(prepared.method), url.path)
+        guard.check(*where)
         response = original_send(self, prepared, *args, **kwargs)
-        guard.count(str(prepared.url), str(prepared.method), response.status_code)
+        guard.count(*where, response.status_code)
         return response
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)

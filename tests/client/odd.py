@@ -38,3 +38,29 @@ def call(client: AuthenticatedClient, mode: str, *, detailed: bool = True) -> An
 
 
 NO_WAIT = RetryPolicy(max_retries=3, max_wait=5.0, default_wait=0.0)
+
+
+NUMBER_ID = "phon_4XrFk2P0e8bV1cQz9mWyTn"
+
+
+async def _async_number_call(operation: Any, client: AuthenticatedClient, how: str, number_id: str) -> Any:
+    if how == "detailed":
+        return await operation.asyncio_detailed(number_id, client=client)
+    if how == "or_raise":
+        return await operation.asyncio_or_raise(number_id, client=client)
+    return await operation.asyncio(number_id, client=client)
+
+
+def call_number(
+    operation: Any, client: AuthenticatedClient, mode: str, how: str = "detailed", number_id: str = NUMBER_ID
+) -> Any:
+    """Call `get_phone_number` or `delete_phone_number` the sync or the async way (`how`: detailed, plain, or_raise)."""
+    import asyncio
+
+    if mode == "sync":
+        if how == "detailed":
+            return operation.sync_detailed(number_id, client=client)
+        if how == "or_raise":
+            return operation.sync_or_raise(number_id, client=client)
+        return operation.sync(number_id, client=client)
+    return asyncio.run(_async_number_call(operation, client, how, number_id))

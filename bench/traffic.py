@@ -81,10 +81,14 @@ def paced_load(url: str, body: dict[str, Any], connections: int, duration: float
 
 def recorded_har(path: Path, exchanges: int) -> None:
     """Record a few real exchanges with the mock as HAR (the suite's own writer), repeated to `exchanges`."""
+    import dataclasses
+
     from conformance import contract
     from conformance.mock import MockServer, build
+    from conformance.suite import wire
+    from conformance.suite.conclusion import Evidence, Source, conclude
+    from conformance.suite.judge import Verdicts
     from conformance.suite.report import write_har
-    from conformance.suite.traffic import exchange_of
 
     bodies = [{"country": "US", "prefix": "650"}, {"country": "DE"}, {"country": "us"}, {"country": "CA"}]
     seen = []
@@ -92,18 +96,17 @@ def recorded_har(path: Path, exchanges: int) -> None:
         for number, body in enumerate(bodies * 25, 1):
             raw = json.dumps(body).encode()
             headers = [("content-type", "application/json"), ("authorization", "Basic [REDACTED]")]
-            exchange, _ = exchange_of(
-                number, contract.today(), "POST", mock.origin + "/api/v1/phone_number/request/internal/",
-                request_headers=headers, request_body=raw,
-            )  # fmt: skip
+            url = mock.origin + "/api/v1/phone_number/request/internal/"
+            exchange, _ = wire.exchange(number, contract.today(), "POST", url, headers=headers, body=raw)
             exchange.started = time.time()
             answer = client.post(exchange.path, content=raw, headers={**dict(headers), "authorization": AUTH})
             exchange.status, exchange.response_body = answer.status_code, answer.content
             exchange.response_headers = list(answer.headers.items())
             seen.append(exchange)
         origin = mock.origin
-    repeated = [seen[index % len(seen)] for index in range(exchanges)]
-    write_har(repeated, origin, path)
+    repeated = [dataclasses.replace(seen[index % len(seen)], number=index + 1) for index in range(exchanges)]
+    source = Source("replay", "bench", origin, contract.today(), "recorded")
+    write_har(conclude(Evidence(source, repeated, Verdicts())), path)
 
 
 def bench_replay(settings: Settings, progress: Callable[[str], None]) -> dict[str, Any]:

@@ -1,4 +1,11 @@
-"""Run schemathesis' engine (examples, coverage, fuzzing) against the guard and collect results."""
+"""schemathesis' engine as the suite's request maker: it generates requests, the judge judges them.
+
+Every phase (examples, coverage, fuzzing; in full mode also the stateful phase over the
+contract's links: rent, read, release, read again, release again) sends its requests through
+the guard, which records them. schemathesis' own checks are switched off: every exchange is
+judged afterwards by the one judge, as replay and proxy judge theirs, so nothing is judged
+twice or by different rules.
+"""
 
 from __future__ import annotations
 
@@ -21,34 +28,17 @@ if TYPE_CHECKING:
 
     from conformance.contract import Contract
 
-# Safe mode: every generated body is aimed at the unrentable country just before it is sent
-# (schemathesis re-checks whether the case is still positive or negative afterwards).
-_aiming = False
-
-
-@schemathesis.hook("before_call")
-def _aim_at_unrentable(_ctx: Any, case: Any, **_kwargs: Any) -> None:
-    if _aiming and isinstance(case.body, dict):
-        case.body = safety.aim_at_unrentable(case.body)
+STATEFUL_STEPS = 6  # rent, read, release, read again, release again, and one more
+STATEFUL_EXAMPLES = 12  # state machine runs, each renting at least once
 
 
 @dataclass
-class CheckTally:
-    """Cases a check ran on, and the failures it found (case ids)."""
-
-    passed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (case id, message)
-
-
-@dataclass
-class EngineResult:
-    """What the schemathesis part of the run found."""
+class Generated:
+    """What schemathesis sent (the guard holds the exchanges)."""
 
     cases: int = 0
     by_phase: dict[str, int] = field(default_factory=dict)
-    checks: dict[str, CheckTally] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    case_bodies: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -63,23 +53,14 @@ def default_seed() -> int:
     return int(settings()["seed"])
 
 
-def expected_statuses(contract: Contract) -> dict[str, list[str]]:
-    """What schemathesis' acceptance checks may see, from the statuses the contract documents.
-
-    A valid body with valid credentials may still be refused for business reasons (400 with a
-    business status, 403, 404) or rate-limited; an invalid request must be refused before any
-    rental, with a validation, authentication, size, content-type or rate-limit answer.
-    """
-    documented = contract.documented_statuses()
-    positive = sorted(code for code in documented if code not in (401, 413, 415))
-    negative = sorted(code for code in documented if code >= 400 and code not in (403, 404))
-    return {"positive": [str(code) for code in positive], "negative": [str(code) for code in negative]}
-
-
 def load_config(
-    seed: int, max_examples: int | None, request_timeout: float = 600.0, contract: Contract | None = None
+    seed: int,
+    max_examples: int | None,
+    request_timeout: float = 600.0,
+    *,
+    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing"),
 ) -> schemathesis.Config:
-    """The suite's schemathesis.toml (valid and invalid requests) with the run's seed and budget.
+    """The suite's schemathesis.toml with the run's seed, budget and phases; schemathesis' checks off.
 
     The guard answers every request itself within its own bounds (timeout, 429 waits,
     deadline), so schemathesis' own timeout is the run's deadline: it never gives up first.
@@ -87,13 +68,15 @@ def load_config(
     data = settings()
     data["seed"] = seed
     data["request-timeout"] = request_timeout
-    statuses = expected_statuses(contract or contracts.today())
-    checks = data.setdefault("checks", {})
-    checks["positive_data_acceptance"] = {"expected-statuses": statuses["positive"]}
-    checks["negative_data_rejection"] = {"expected-statuses": statuses["negative"]}
+    data["checks"] = {"enabled": False}  # the judge judges every exchange afterwards
     generation = data.setdefault("generation", {})
     if max_examples is not None:
         generation["max-examples"] = max_examples
+    every = ("examples", "coverage", "fuzzing", "stateful")
+    configured = data.setdefault("phases", {})
+    for phase in every:
+        configured.setdefault(phase, {})["enabled"] = phase in phases
+    configured["stateful"] |= {"max-steps": STATEFUL_STEPS, "generation": {"max-examples": STATEFUL_EXAMPLES}}
     return schemathesis.Config.from_dict(data)
 
 
@@ -120,18 +103,19 @@ def realistic_countries() -> list[str]:
     return [code for code in preferred if numbers.national_length(code, "local") is not None]
 
 
-def _favour_real_countries(schema: Any, contract: Contract, assignees: tuple[str, ...] = ()) -> None:
+def _favour_real_countries(schema: Any, contract: Contract, assignees: tuple[tuple[str, ...], ...] = ()) -> None:
     """Make most valid bodies name a country with numbers, and a known assignee or none.
 
-    Where the contract has `assign_to`, it is either left out or names one of `assignees`
-    (`--assignee`), so rentals really happen and ownership after `assign_to` is judged.
+    Where the contract has `assign_to`, it is either left out or one of `assignees` (lists of
+    user ids: the requester first, then one `--assignee`, so the number stays the requester's
+    to release), so rentals really happen and ownership after `assign_to` is judged.
     """
     from hypothesis import strategies as st
 
     validator = contract.request_validator()
     countries = realistic_countries()
     can_assign = "assign_to" in contract.request_schema()["properties"]
-    assign_to = st.sampled_from([None, *([user] for user in assignees)]) if can_assign else st.just(None)
+    assign_to = st.sampled_from([None, *(list(users) for users in assignees)]) if can_assign else st.just(None)
 
     def realistic_body(body: dict[str, Any], country: str, keep_prefix: bool, assignee: list[str] | None) -> Any:
         made = {**body, "country": country, **({} if keep_prefix else {"prefix": ""})}
@@ -152,6 +136,19 @@ def _favour_real_countries(schema: Any, contract: Contract, assignees: tuple[str
         return st.one_of(st.just(body), realistic, realistic)
 
 
+def _aim_at_unrentable(schema: Any) -> None:
+    """Safe mode: every generated body is aimed at the unrentable country just before it is sent.
+
+    schemathesis re-checks whether the case is still positive or negative afterwards.
+    """
+
+    @schema.hook("map_case")  # type: ignore[untyped-decorator]
+    def aim(_ctx: Any, case: Any) -> Any:
+        if isinstance(case.body, dict):
+            case.body = safety.aim_at_unrentable(case.body)
+        return case
+
+
 def run(
     base_url: str,
     contract: Contract,
@@ -161,52 +158,52 @@ def run(
     safe: bool,
     progress: Callable[[str], None],
     request_timeout: float = 600.0,
-    assignees: tuple[str, ...] = (),
-) -> EngineResult:
-    """Run every schemathesis phase against `base_url` (the guard) and tally each check.
+    assignees: tuple[tuple[str, ...], ...] = (),
+) -> Generated:
+    """Run schemathesis' phases against `base_url` (the guard).
 
-    Valid and invalid requests are generated in both modes; in safe mode every body is
-    aimed at the unrentable country first, so the guard lets it through.
+    Valid and invalid rental requests are generated in both modes; in safe mode every body is
+    aimed at the unrentable country first, so the guard lets it through. In full mode, where
+    the contract links the rental to reading and releasing the number, the stateful phase
+    follows those links too.
     """
-    global _aiming  # noqa: PLW0603 - schemathesis hooks are module-level functions
-    config = load_config(seed, max_examples, request_timeout, contract)
-    # Only the rental: the contract's other operations (GET/DELETE of a number) are never sent unplanned.
-    schema = schemathesis.openapi.from_path(str(contract.path), config=config).include(
-        path=contracts.OPERATION_PATH, method=contracts.OPERATION_METHOD.upper()
-    )
-    schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
-    if not safe:
-        _favour_real_countries(schema, contract, assignees)
-    result = EngineResult()
+    result = Generated()
     started = time.monotonic()
-    _aiming = safe
-    try:
-        for event in schemathesis.engine.from_schema(schema).execute():
-            if isinstance(event, events.ScenarioFinished):
-                _tally(result, event)
-                progress(f"  {event.phase.value}: {len(event.recorder.cases)} cases ({event.elapsed_time:.1f} s)")
-            elif isinstance(event, events.NonFatalError):
-                result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
-            elif isinstance(event, events.FatalError):
-                result.errors.append(f"schemathesis stopped: {event.exception}")
-    finally:
-        _aiming = False
+    config = load_config(seed, max_examples, request_timeout)
+    rental = contract.rental
+    schema = schemathesis.openapi.from_path(str(contract.path), config=config).include(
+        path=rental.path, method=rental.method
+    )
+    _prepare(schema, base_url, contract, safe=safe, assignees=assignees)
+    _execute(schema, result, progress)
+    lifecycle = {contracts.READ, contracts.RELEASE} <= set(contract.operations)
+    if not safe and lifecycle:
+        config = load_config(seed, max_examples, request_timeout, phases=("stateful",))
+        schema = schemathesis.openapi.from_path(str(contract.path), config=config)
+        _prepare(schema, base_url, contract, safe=safe, assignees=assignees)
+        _execute(schema, result, progress)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _tally(result: EngineResult, event: events.ScenarioFinished) -> None:
-    recorder = event.recorder
-    phase = event.phase.value
-    result.by_phase[phase] = result.by_phase.get(phase, 0) + len(recorder.cases)
-    result.cases += len(recorder.cases)
-    for case_id, node in recorder.cases.items():
-        result.case_bodies[case_id] = node.value.body
-    for case_id, checks in recorder.checks.items():
-        for check in checks:
-            tally = result.checks.setdefault(check.name, CheckTally())
-            if check.failure_info is None:
-                tally.passed += 1
-            else:
-                failure = check.failure_info.failure
-                tally.failed.append((case_id, f"{failure.title}: {failure.message}".strip()))
+def _prepare(
+    schema: Any, base_url: str, contract: Contract, *, safe: bool, assignees: tuple[tuple[str, ...], ...]
+) -> None:
+    schema.config.update(base_url=base_url, basic_auth=(PLACEHOLDER_ANY, ""))
+    if safe:
+        _aim_at_unrentable(schema)
+    else:
+        _favour_real_countries(schema, contract, assignees)
+
+
+def _execute(schema: Any, result: Generated, progress: Callable[[str], None]) -> None:
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            phase, cases = event.phase.value, len(event.recorder.cases)
+            result.by_phase[phase] = result.by_phase.get(phase, 0) + cases
+            result.cases += cases
+            progress(f"  {phase}: {cases} cases ({event.elapsed_time:.1f} s)")
+        elif isinstance(event, events.NonFatalError):
+            result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
+        elif isinstance(event, events.FatalError):
+            result.errors.append(f"schemathesis stopped: {event.exception}")

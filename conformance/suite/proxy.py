@@ -1,48 +1,42 @@
 """`close-conformance proxy`: a local reverse proxy that judges the traffic of users' own apps.
 
-Point an app or a test suite at the proxy instead of the API. Each request is forwarded
-unchanged (only hop-by-hop headers are dropped, as HTTP requires) and the proxy never adds
-one of its own; each exchange is judged as it passes (in a thread of its own, after the
-client has its answer), and violations are printed as they happen. On SIGINT or SIGTERM
-it writes the report and exits 0 (conformant), 1 (violations) or 2 (nothing with the
-endpoint passed). `refuse_invalid` answers a request the contract
-forbids itself, with the contract's 400, and never forwards it: it cannot rent.
+Point an app or a test suite at the proxy instead of the API, with or without the API's base
+path (`http://127.0.0.1:PORT` or `http://127.0.0.1:PORT/api/v1`: both reach the upstream's
+endpoint). Each request is forwarded unchanged (only hop-by-hop headers are dropped, as HTTP
+requires) and the proxy never adds one of its own; each exchange is judged as it passes (in a
+thread of its own, after the client has its answer), and violations are printed as they
+happen. A failure to reach the upstream is answered 502 and recorded: it is the server's
+failure. `refuse_invalid` answers a request the contract forbids itself, with the contract's
+400, and never forwards it: it cannot rent.
 """
 
 from __future__ import annotations
 
-import asyncio
-import http.client
+import json
 import queue
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
-from conformance import jsonbody
-from conformance.mock.pipeline import receive_all, validate
-from conformance.mock.replies import Refused
-from conformance.mock.server import MockServer
-from conformance.suite.exchange import CONNECT, DISCONNECT, PROTOCOL, TIMEOUT, Exchange, decoded
-from conformance.suite.guard import HOP_BY_HOP
+from conformance.serving import Server
+from conformance.suite import checks, wire
+from conformance.suite.conclusion import Evidence, Source
+from conformance.suite.exchange import CONNECT, Exchange, decoded
 from conformance.suite.judge import Judge
-from conformance.suite.traffic import exchange_of, redacted, traffic_report
+from conformance.suite.traffic import lifecycle_of, traffic_warnings
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from conformance.contract import Contract
-    from conformance.suite.findings import Report
 
-
-Answer = tuple[int, list[tuple[str, str]], bytes]
 JUDGE_DEFERRAL = 0.05  # seconds the judge waits for no request in flight before judging anyway
 
 
 class Proxy:
-    """The proxy server, its judge and its ledger."""
+    """The proxy server, its judge and its record of exchanges."""
 
     def __init__(
         self,
@@ -62,10 +56,11 @@ class Proxy:
         self.refuse_invalid = refuse_invalid
         self.judge = Judge(contract)
         self.exchanges: list[Exchange] = []
-        self.with_secrets: list[Exchange] = []
         self.lock = threading.Lock()
         self.on_finding = on_finding
-        self.upstream = Upstream(parts.scheme, parts.hostname or "", parts.port, timeout)
+        self.started_at = time.time()
+        self.began = time.monotonic()
+        self.pool = wire.Pool(self.upstream_origin, timeout)
         # Judging happens off the request path: the client gets its answer first. The judge also
         # waits (up to JUDGE_DEFERRAL) for a moment with no request in flight, since it shares the
         # interpreter lock with the relay: judging during a burst added about 0.4 ms at p50.
@@ -74,7 +69,8 @@ class Proxy:
         self.idle = threading.Condition()
         self.judging = threading.Thread(target=self._judge_forever, name="conformance-judge", daemon=True)
         self.workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="conformance-proxy")
-        self.server = MockServer(_asgi(self), host=host, port=port)  # uvicorn on our socket, in a thread
+        front = wire.front(self.relay, self.workers, started=self._started, finished=self._finished)
+        self.server = Server(front, host=host, port=port)
 
     @property
     def origin(self) -> str:
@@ -89,17 +85,15 @@ class Proxy:
     def __exit__(self, *exc: object) -> None:
         self.server.__exit__(None, None, None)
         self.workers.shutdown(wait=True)
-        self.upstream.close()
+        self.pool.close()
         self.pending.put(None)
         self.judging.join(timeout=60)
 
-    def started(self) -> None:
-        """A request came in (the front calls it before relaying)."""
+    def _started(self) -> None:
         with self.idle:
             self.in_flight += 1
 
-    def finished(self) -> None:
-        """A request was answered."""
+    def _finished(self) -> None:
         with self.idle:
             self.in_flight -= 1
             if self.in_flight == 0:
@@ -114,176 +108,85 @@ class Proxy:
                 with self.idle:
                     self.idle.wait_for(lambda: self.in_flight == 0, timeout=wait)
             try:
-                for check, message in self.judge.judge(exchange):
+                for finding in self.judge.judge(exchange):
                     if self.on_finding is not None:
-                        self.on_finding(exchange, check, message)
+                        self.on_finding(exchange, finding.key, finding.problem.message)
             finally:
                 self.pending.task_done()
         self.pending.task_done()
 
-    def relay(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> tuple[Exchange, Answer]:
-        """Forward one request unchanged (or refuse it), judge the exchange, record it; return the answer."""
-        upstream_path = self.upstream_prefix + path
+    def upstream_path(self, path: str) -> str:
+        """The path at the upstream: the app may have kept the API's base path in its base URL, or not."""
+        prefix = self.upstream_prefix
+        if prefix and (path == prefix or path.startswith((prefix + "/", prefix + "?"))):
+            return path
+        return prefix + path
+
+    def relay(self, method: str, path: str, headers: wire.Headers, body: bytes) -> wire.Answer:
+        """Forward one request unchanged (or refuse it); record the exchange for the judge; return the answer."""
+        upstream_path = self.upstream_path(path)
         with self.lock:
             number = len(self.exchanges) + 1
-        exchange, secret = exchange_of(
-            number, self.contract, method, self.upstream_origin + upstream_path,
-            request_headers=headers, request_body=decoded(headers, body),  # judged as the server reads it
-        )  # fmt: skip
+        exchange, _secret = wire.exchange(
+            number, self.contract, method, self.upstream_origin + upstream_path, headers=headers, body=body
+        )
         exchange.started = time.time()
         refused = self._refusal(exchange) if self.refuse_invalid else None
         if refused is not None:
-            exchange.blocked = "refused by the proxy: the contract forbids this request (--refuse-invalid)"
-            exchange.status, exchange.response_headers, exchange.response_body = answer = refused
-        else:
-            answer = self._forward(exchange, upstream_path, headers, body)
+            return refused  # never forwarded, so not an exchange with the server
+        answer = self._forward(exchange, upstream_path, headers, body)
         with self.lock:
+            exchange.number = len(self.exchanges) + 1
             self.exchanges.append(exchange)
-            if secret:
-                self.with_secrets.append(exchange)
-        if refused is None:
-            self.pending.put(exchange)
-        return exchange, answer
+        self.pending.put(exchange)
+        return answer
 
-    def _refusal(self, exchange: Exchange) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        """The contract's 400 for a request to the endpoint whose body the contract forbids, else None."""
-        if exchange.method != "POST" or not self.judge.is_endpoint(exchange) or exchange.allowed_body:
+    def _refusal(self, exchange: Exchange) -> wire.Answer | None:
+        """The contract's 400 for a rental request the contract forbids, else None."""
+        match = self.contract.match(exchange.method, exchange.path)
+        if match is None or match.operation is None or match.operation.id != self.contract.rental.id:
             return None
-        try:
-            validate(jsonbody.read_strict(exchange.body), self.contract)
-            reply = None
-        except jsonbody.NotJSON as error:
-            from conformance.mock.replies import refusal
-
-            reply = refusal(400, f"The request body is not valid JSON: {error}", errors=[str(error)]).reply
-        except Refused as refusal_raised:
-            reply = refusal_raised.reply
-        if reply is None:
+        _body, faults = checks.request_faults(self.contract, exchange)
+        if not faults:
             return None
-        return reply.status, [("content-type", "application/json")], reply.encode()
+        named = {fault.field: fault.what for fault in faults if fault.field}
+        general = [fault.what for fault in faults if not fault.field]
+        reason = "; ".join(fault.what for fault in faults)
+        body: dict[str, object] = {
+            "status": "error",
+            "error": f"Invalid request (refused by the proxy): {reason}"[:1000],
+        }
+        body |= {"errors": general, "field-errors": named}
+        status = 415 if all(fault.kind == "content-type" for fault in faults) else 400
+        return status, [("content-type", "application/json")], json.dumps(body).encode()
 
-    def _forward(self, exchange: Exchange, path: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+    def _forward(self, exchange: Exchange, path: str, headers: wire.Headers, body: bytes) -> wire.Answer:
         """Send the request as it came; record the answer (decoded, secrets hidden) for the judge."""
-        # Content-Encoding is end to end: a compressed body goes on compressed, and says so.
-        outgoing = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP or k.lower() == "content-encoding"]
+        outgoing = wire.end_to_end(headers)
         began = time.monotonic()
-        exchange.attempts = 1
         try:
-            status, answer_headers, payload = self.upstream.send(exchange.method, path, outgoing, body)
-        except (OSError, http.client.HTTPException) as error:
-            exchange.error = f"{type(error).__name__}: {error}"[:300]
-            exchange.failure = transport_failure_kind(error)
+            (status, answer_headers, payload), _ = self.pool.send(exchange.method, path, outgoing, body)
+        except wire.TransportFailure as failure:
+            exchange.error, exchange.failure = str(failure)[:300], failure.kind
             exchange.elapsed = time.monotonic() - began
-            message = f"Bad Gateway: the upstream did not answer ({type(error).__name__})".encode()
-            return 502, [("content-type", "text/plain")], message
+            what = "could not connect to the upstream" if failure.kind == CONNECT else "the upstream did not answer"
+            return 502, [("content-type", "text/plain")], f"Bad Gateway: {what} ({failure})".encode()
         exchange.elapsed = time.monotonic() - began
         exchange.status = status
-        exchange.response_headers = redacted([(k, v) for k, v in answer_headers if k.lower() != "content-encoding"])[0]
+        exchange.response_headers = wire.redacted(wire.recorded(answer_headers))[0]
         exchange.response_body = decoded(answer_headers, payload)
-        kept = [(k, v) for k, v in answer_headers if k.lower() not in HOP_BY_HOP or k.lower() == "content-encoding"]
-        return status, kept, payload
+        return status, answer_headers, payload
 
-    def report(self) -> Report:
-        """The report of everything that passed (CannotTest when nothing with the endpoint did)."""
-        self.pending.join()  # every exchange judged
+    def evidence(self) -> Evidence:
+        """Everything that passed, judged (every exchange judged before this returns)."""
+        self.pending.join()
         with self.lock:
-            exchanges, with_secrets = list(self.exchanges), list(self.with_secrets)
-        target = self.upstream_origin + self.upstream_prefix
-        return traffic_report(
-            "proxy", target, self.contract, self.judge, exchanges, with_secrets=with_secrets,
-            origin=self.upstream_origin,
-        )  # fmt: skip
-
-
-class Upstream:
-    """Keep-alive connections to the upstream, reused across requests (http.client: little per-request cost)."""
-
-    def __init__(self, scheme: str, host: str, port: int | None, timeout: float) -> None:
-        self.scheme, self.host, self.port, self.timeout = scheme, host, port, timeout
-        self.idle: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
-
-    def _connection(self) -> http.client.HTTPConnection:
-        try:
-            return self.idle.get_nowait()
-        except queue.Empty:
-            kind = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-            return kind(self.host, self.port, timeout=self.timeout)
-
-    def send(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
-        """One request and its whole answer; a connection that failed is not reused."""
-        connection = self._connection()
-        try:
-            connection.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
-            for name, value in headers:
-                connection.putheader(name, value)
-            if body or method in ("POST", "PUT", "PATCH"):
-                connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body or None)
-            response = connection.getresponse()
-            payload = response.read()
-        except BaseException:
-            connection.close()
-            raise
-        if response.will_close:
-            connection.close()
-        else:
-            self.idle.put(connection)
-        return response.status, response.getheaders(), payload
-
-    def close(self) -> None:
-        """Close every idle connection."""
-        while True:
-            try:
-                self.idle.get_nowait().close()
-            except queue.Empty:
-                return
-
-
-def transport_failure_kind(error: BaseException) -> str:
-    """The kind of a failure to get an answer from the upstream (see `exchange.failure_kind`)."""
-    if isinstance(error, ConnectionRefusedError | socket.gaierror):
-        return CONNECT
-    if isinstance(error, TimeoutError):
-        return TIMEOUT
-    if isinstance(error, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
-        return DISCONNECT
-    return PROTOCOL
-
-
-def _asgi(proxy: Proxy) -> Callable[..., Awaitable[None]]:
-    """The proxy's ASGI front (served by uvicorn): each request is relayed in a worker thread."""
-
-    async def app(
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            return
-        proxy.started()
-        try:
-            await relay(scope, receive, send)
-        finally:
-            proxy.finished()
-
-    async def relay(
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
-        body = await receive_all(receive)
-        path = scope["raw_path"].decode("latin-1") + (
-            f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
+            exchanges = list(self.exchanges)
+        source = Source(
+            "proxy", self.upstream_origin + self.upstream_prefix, self.upstream_origin, self.contract, "proxied"
         )
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        loop = asyncio.get_running_loop()
-        _exchange, (status, answer_headers, payload) = await loop.run_in_executor(
-            proxy.workers, proxy.relay, scope["method"], path, headers, body
-        )
-        out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers
-               if k.lower() not in ("content-length", "date", "server")]  # fmt: skip
-        out.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": out})
-        await send({"type": "http.response.body", "body": payload})
-
-    return app
+        evidence = Evidence(source, exchanges, self.judge.verdicts, started=self.started_at)
+        evidence.duration = time.monotonic() - self.began
+        evidence.lifecycle = lifecycle_of(self.judge)
+        evidence.warnings = traffic_warnings(self.judge, exchanges)
+        return evidence

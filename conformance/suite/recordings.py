@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from conformance.errors import RecordingError
 from conformance.suite.exchange import decoded
 
 if TYPE_CHECKING:
@@ -31,15 +32,10 @@ if TYPE_CHECKING:
 SUFFIXES = (".har", ".json", ".yaml", ".yml")
 
 
-class RecordingError(ValueError):
-    """A file that is not a recording this tool reads; the message says which and why."""
-
-
 @dataclass(frozen=True)
 class Recorded:
     """One recorded exchange."""
 
-    source: str  # file and position, for the report
     method: str
     url: str
     request_headers: list[tuple[str, str]]
@@ -150,14 +146,13 @@ def _each(items: Any, source: str, what: tuple[str, str], read_one: Callable[[in
 
 
 def _from_har(document: dict[str, Any], source: str) -> list[Recorded]:
-    def entry_of(index: int, entry: Any) -> Recorded:
+    def entry_of(_index: int, entry: Any) -> Recorded:
         request, response = entry.get("request", {}), entry.get("response", {})
         post = dict(request.get("postData") or {})
         content = response.get("content") or {}
         post["encoding"] = post.get("encoding") or ("base64" if post.get("comment") == "base64" else None)
         response_body = _har_body(content, "text", source)
         return Recorded(
-            source=f"{source}#entry{index + 1}",
             method=str(request.get("method", "GET")).upper(),
             url=str(request.get("url", "")),
             request_headers=_pairs(request.get("headers")),
@@ -183,12 +178,11 @@ def _vcr_body(body: Any) -> bytes:
 
 
 def _from_vcr(document: dict[str, Any], source: str) -> list[Recorded]:
-    def interaction_of(index: int, interaction: Any) -> Recorded:
+    def interaction_of(_index: int, interaction: Any) -> Recorded:
         request, response = interaction.get("request", {}), interaction.get("response") or {}
         status = response.get("status", {})
         code = status.get("code") if isinstance(status, dict) else status
         return Recorded(
-            source=f"{source}#interaction{index + 1}",
             method=str(request.get("method", "GET")).upper(),
             url=str(request.get("uri") or request.get("url") or ""),
             request_headers=_pairs(request.get("headers")),
@@ -202,11 +196,10 @@ def _from_vcr(document: dict[str, Any], source: str) -> list[Recorded]:
 
 
 def _from_schemathesis(document: dict[str, Any], source: str) -> list[Recorded]:
-    def interaction_of(index: int, interaction: Any) -> Recorded:
+    def interaction_of(_index: int, interaction: Any) -> Recorded:
         request, response = interaction.get("request", {}), interaction.get("response") or {}
         code = (response.get("status") or {}).get("code")
         return Recorded(
-            source=f"{source}#{interaction.get('id', index + 1)}",
             method=str(request.get("method", "GET")).upper(),
             url=str(request.get("uri", "")),
             request_headers=_pairs(request.get("headers")),

@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance import jsonbody
+
+if TYPE_CHECKING:
+    from conformance.suite.guard import Ledger
 
 # Antarctica has no numbering plan of its own: no carrier, Close included, rents numbers there.
 UNRENTABLE_COUNTRY = "AQ"
 _LETTERS = re.compile(r"[^A-Za-z]")
+# Close's ids are a prefix, `_` and letters and digits: an id with any other character is no number's.
+_AN_ID = re.compile(r"^[A-Za-z0-9_]*$")
+UNRENTABLE_ID = "phon_conformance-no-such-number"
 
 
 def lenient_country(body: Any) -> str | None:
@@ -91,3 +97,22 @@ def aim_at_unrentable(body: Any) -> Any:
         (next(sink).lower() if char.islower() else next(sink)) if char.isalpha() else char for char in country
     )
     return {**body, "country": replaced}
+
+
+def no_number_has(phone_number_id: str) -> bool:
+    """Whether no phone number can have this id (it holds a character no Close id has)."""
+    return not _AN_ID.match(phone_number_id)
+
+
+def may_touch(mode: str, method: str, phone_number_id: str, ledger: Ledger) -> str | None:
+    """Why a request for one phone number must not go out (None: it may).
+
+    A run reads, updates or releases only numbers it rented itself, or ids no number can have:
+    never a number the organization already had, in either mode.
+    """
+    if phone_number_id in ledger.rented_ids or no_number_has(phone_number_id):
+        return None
+    return (
+        f"{mode} mode: this run did not rent {phone_number_id[:40]}; a {method} of it could touch a number "
+        "your organization already has"
+    )

@@ -129,7 +129,7 @@ def _other_country(body: Body) -> Body:
 FAULTS = [
     Fault(
         "accepts a six-character prefix",
-        "request_boundaries",  # the deterministic boundary probe, not the luck of generation
+        "request_validation",  # the deterministic boundary probe, not the luck of generation
         request=_on_body(lambda b: {**b, "prefix": b["prefix"][:5]} if isinstance(b.get("prefix"), str) else b),
     ),
     Fault(
@@ -141,7 +141,7 @@ FAULTS = [
     Fault(
         "returns a wrong type", "response_schema_conformance", answer=_on_rental(lambda r: {**r, "sms_enabled": "yes"})
     ),
-    Fault("ignores authentication", "ignored_auth", request=_ignore_auth),
+    Fault("ignores authentication", "authentication", request=_ignore_auth),
     Fault("rejects Bearer", "authentication", request=_reject_bearer),
     Fault("rents in the wrong country", "rented_number_in_requested_country", request=_on_body(_other_country)),
     Fault("ignores the prefix", "rented_number_has_requested_prefix", request=_on_body(lambda b: {**b, "prefix": ""})),
@@ -152,7 +152,7 @@ FAULTS = [
     ),
     Fault("crashes on one input", "not_a_server_error", answer=_crash_on_null_bundle),
     Fault("answers an error as text/plain", "content_type_conformance", answer=_plain_text_errors),
-    Fault("401 without WWW-Authenticate", "authentication", answer=_no_challenge),
+    Fault("401 without WWW-Authenticate", "response_headers_conformance", answer=_no_challenge),
     Fault("has-voice-only even with with_sms false", "voice_only_retry_is_not_voice_only", answer=_voice_only_forever),
     Fault(
         "a group number marked personal",
@@ -173,7 +173,7 @@ FAULTS = [
     Fault("type is not internal", "rented_number_ownership", answer=_on_rental(lambda r: {**r, "type": "external"})),
     Fault(
         "refusal without status",
-        "refusal_explains_itself",
+        "response_schema_conformance",
         answer=lambda _b, a: _json_answer(a[0], a[1], {"error": "no"}) if a[0] in (403, 404) else a,
     ),
     # Round 2 (issue 13): one server per class of fault.
@@ -261,16 +261,16 @@ FAULTS = [
         answer=_on_rental(lambda r: {**r, "next_billing_on": _later(r["date_created"], days=730)}),
     ),
     # 4. strict request handling
-    Fault("crashes on an empty optional string", "request_boundaries", answer=_crash_on_empty_string),
-    Fault("refuses large allowed bodies", "request_validation", answer=_refuse_large_bodies),
+    Fault("crashes on an empty optional string", "not_a_server_error", answer=_crash_on_empty_string),
+    Fault("refuses large allowed bodies", "valid_request_accepted", answer=_refuse_large_bodies),
     Fault(
         "refuses whitespace around the JSON",
-        "request_validation",
+        "valid_request_accepted",
         raw=lambda raw, headers: (raw + b" trailing" if raw[:1].isspace() or raw[-1:].isspace() else raw, headers),
     ),
     Fault(
         "refuses a charset parameter",
-        "request_validation",
+        "valid_request_accepted",
         raw=lambda raw, headers: (
             raw,
             {**headers, "content-type": "text/plain"} if ";" in headers.get("content-type", "") else headers,

@@ -18,6 +18,7 @@ import pytest
 from conformance import contract
 from conformance.mock import build
 from conformance.mock.server import MockServer
+from conformance.suite.conclusion import conclude
 from conformance.suite.proxy import Proxy
 from tests.suite.apps import traffic
 from tests.suite.faulty import FAULTS, FaultyServer, read_body
@@ -55,14 +56,14 @@ def test_traffic_through_the_proxy_is_forwarded_unchanged_and_judged_conformant(
             headers={"content-type": "application/json"},
             auth=("mock_admin_key", ""),
         )
-        report = proxy.report()
+        report = conclude(proxy.evidence())
     assert sent.status_code == 201
     assert report.violations == []
-    assert len(tap.seen) == len(report.exchanges) == 7  # exactly what was sent, nothing added
+    assert len(tap.seen) == len(report.evidence.exchanges) == 7  # exactly what was sent, nothing added
     assert tap.seen[-1][2] == b'{"country": "CA"}'
     assert all(auth and auth.startswith("Basic ") for _m, _p, _b, auth in tap.seen)  # credentials pass through
-    assert all("mock_admin_key" not in json.dumps(e.headers) for e in report.exchanges)  # ... but are not kept
-    assert report.other_endpoints == 1
+    assert all("mock_admin_key" not in json.dumps(e.headers) for e in report.evidence.exchanges)  # ... but are not kept
+    assert report.evidence.verdicts.other == 1
 
 
 def test_the_official_closeio_client_through_the_proxy() -> None:
@@ -71,7 +72,7 @@ def test_the_official_closeio_client_through_the_proxy() -> None:
     with MockServer(build()) as upstream, Proxy(upstream.origin + "/api/v1", contract.today()) as proxy:
         api = API(proxy.origin + "/", api_key="mock_admin_key")
         rented = api.post("phone_number/request/internal", data={"country": "US", "prefix": "212"})
-        report = proxy.report()
+        report = conclude(proxy.evidence())
     assert rented["number"].startswith("+1212")
     assert report.violations == []
     assert len(report.rentals) == 1
@@ -83,7 +84,9 @@ def test_violations_are_printed_as_they_happen() -> None:
     with (
         MockServer(upstream_app) as upstream,
         Proxy(
-            upstream.origin + "/api/v1", contract.today(), on_finding=lambda _e, check, _m: found.append(check)
+            upstream.origin + "/api/v1",
+            contract.today(),
+            on_finding=lambda _e, key, _m: found.append(key.split(":")[0]),
         ) as proxy,
     ):
         traffic(proxy.origin)
@@ -91,7 +94,7 @@ def test_violations_are_printed_as_they_happen() -> None:
         while "response_schema_conformance" not in found and time.monotonic() < deadline:
             time.sleep(0.01)
         assert "response_schema_conformance" in found  # while the proxy still runs
-        report = proxy.report()
+        report = conclude(proxy.evidence())
     assert any(v.check == "response_schema_conformance" for v in report.violations)
 
 
@@ -170,11 +173,11 @@ def test_a_compressed_request_goes_on_compressed_and_is_judged_as_json() -> None
             headers={"content-type": "application/json", "content-encoding": "gzip"},
             auth=("mock_admin_key", ""),
         )
-        report = proxy.report()
+        report = conclude(proxy.evidence())
     assert sent.status_code == 201, sent.text
     assert upstream_app.seen == [("POST", "/api/v1/phone_number/request/internal/", compressed, "gzip")]
     assert report.violations == []
-    assert report.exchanges[0].allowed_body  # judged as the JSON it carries
+    assert report.evidence.exchanges[0].allowed_body  # judged as the JSON it carries
 
 
 def test_under_concurrent_load_every_exchange_is_judged() -> None:
@@ -189,8 +192,9 @@ def test_under_concurrent_load_every_exchange_is_judged() -> None:
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(rent, range(200)))
-        report = proxy.report()
+        report = conclude(proxy.evidence())
     assert statuses == [201] * 200
     assert proxy.judge.verdicts.endpoint == 200
-    assert report.tallies["rentals_are_distinct_and_stable"] == (200, 0)
+    result = report.checks["rentals_are_distinct_and_stable"]
+    assert (result.judged, result.failed) == (200, 0)
     assert report.violations == []

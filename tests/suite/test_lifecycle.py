@@ -1,0 +1,210 @@
+"""What a full run rents, it reads back and releases, whatever ends it; the ledger finishes a killed run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.mock import build
+from conformance.mock.server import MockServer
+from conformance.suite import lifecycle
+from conformance.suite.cli import main
+from tests.suite.faulty import Answer, Fault, FaultyServer
+
+FULL = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "20"]
+CREDENTIALS = {"CLOSE_API_KEY": "mock_admin_key", "CLOSE_BEARER_TOKEN": "mock_oauth_token"}
+
+
+def held(origin: str) -> int:
+    """Numbers the mock still holds (rented and not released)."""
+    return int(httpx.get(origin + "/__mock__/rentals", timeout=10).json()["held"])
+
+
+def rented(origin: str) -> int:
+    return int(httpx.get(origin + "/__mock__/rentals", timeout=10).json()["count"])
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_successful_run_releases_everything_it_rented(tmp_path: Path, capsys) -> None:
+    with MockServer(build()) as mock:
+        code = main(["--base-url", mock.origin + "/api/v1", *FULL, "--report-dir", str(tmp_path)])
+        assert held(mock.origin) == 0
+        assert rented(mock.origin) > 10
+    out = capsys.readouterr().out
+    assert code == 0, out
+    record = json.loads((tmp_path / "report.json").read_text())
+    assert record["lifecycle"]["held"] == []
+    assert record["lifecycle"]["read_back"] > 0
+    assert "still held 0" in out
+    assert lifecycle.read(tmp_path / "ledger.jsonl").by_base == {mock.origin + "/api/v1": []}
+
+
+def _wrong_country(body: Any, answer: Answer) -> Answer:
+    status, headers, raw = answer
+    if status == 201:
+        rented_number = json.loads(raw)
+        rented_number["country"] = "ZZ"
+        return status, headers, json.dumps(rented_number).encode()
+    return answer
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_run_that_finds_violations_releases_everything_too(capsys) -> None:
+    server = FaultyServer(Fault("rents in another country", "rented_number_in_requested_country", answer=_wrong_country))
+    with MockServer(server) as mock:
+        code = main(["--base-url", mock.origin + "/api/v1", *FULL])
+        assert held(mock.origin) == 0
+    out = capsys.readouterr().out
+    assert code == 1
+    # One cause, however many rentals showed it.
+    assert out.count("Violation ") == 1 or "rented_number_in_requested_country: country (" in out
+    assert "still held 0" in out
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_run_stopped_by_its_deadline_releases_what_it_rented(capsys) -> None:
+    class Slow(FaultyServer):
+        async def __call__(self, scope, receive, send) -> None:  # every answer takes a moment
+            import asyncio
+
+            if scope["type"] == "http" and scope["method"] == "POST":
+                await asyncio.sleep(0.05)
+            await super().__call__(scope, receive, send)
+
+    server = Slow(Fault("slow", ""))
+    with MockServer(server) as mock:
+        code = main(["--base-url", mock.origin + "/api/v1", *FULL, "--deadline", "3"])
+        assert rented(mock.origin) > 0
+        assert held(mock.origin) == 0
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "the run stopped early: the run's deadline was reached" in out
+
+
+def _start(args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, **CREDENTIALS, "PYTHONUNBUFFERED": "1", "XDG_STATE_HOME": str(tmp_path / "state")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "conformance", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def _wait_for_rentals(origin: str, process: subprocess.Popen[str], at_least: int = 5) -> None:
+    deadline = time.monotonic() + 60
+    while rented(origin) < at_least:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no rentals within a minute"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_run_ended_by_a_signal_releases_what_it_rented_and_reports(tmp_path: Path, sig: signal.Signals) -> None:
+    with MockServer(build()) as mock:
+        report = tmp_path / "report"
+        process = _start(["--base-url", mock.origin + "/api/v1", *FULL[:-2], "--report-dir", str(report)], tmp_path)
+        _wait_for_rentals(mock.origin, process)
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=120)
+        assert held(mock.origin) == 0, out + err
+    assert process.returncode in (1, 2), out + err  # interrupted: never "conformant"
+    assert "Traceback" not in err
+    record = json.loads((report / "report.json").read_text())
+    assert record["lifecycle"]["held"] == []
+    assert "interrupted" in out
+
+
+def test_kill_9_mid_run_then_release_from_the_ledger_leaves_nothing_held(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    with MockServer(build()) as mock:
+        base_url = mock.origin + "/api/v1"
+        process = _start(["--base-url", base_url, *FULL[:-2], "--ledger", str(ledger)], tmp_path)
+        _wait_for_rentals(mock.origin, process, at_least=8)
+        process.kill()
+        process.communicate(timeout=30)
+        assert held(mock.origin) > 0
+        assert lifecycle.read(ledger).by_base[base_url]  # the ledger knows what is held
+        env = {**os.environ, **CREDENTIALS}
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance", "release", "--ledger", str(ledger)],
+            capture_output=True, text=True, check=False, env=env, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert held(mock.origin) == 0
+    assert "still held: 0" in done.stdout
+    # Released once, recorded: running it again releases nothing and says so.
+    assert lifecycle.read(ledger).by_base[base_url] == []
+
+
+class NumberFault:
+    """The mock, with the answers to reads or releases of a number rewritten (or a release that does nothing)."""
+
+    def __init__(self, method: str, rewrite: Any) -> None:
+        self.mock = build()
+        self.method, self.rewrite = method, rewrite
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != self.method or "/request/" in scope["path"]:
+            await self.mock(scope, receive, send)
+            return
+        if self.rewrite == "skip":  # answer 200 {} without releasing anything
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"{}"})
+            return
+        sent: dict[str, Any] = {}
+
+        async def capture(message: dict[str, Any]) -> None:
+            sent.setdefault(message["type"], message)
+
+        await self.mock(scope, receive, capture)
+        start = sent["http.response.start"]
+        answer: Answer = (
+            start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, sent["http.response.body"]["body"]
+        )  # fmt: skip
+        status, headers, payload = self.rewrite(answer)
+        headers["content-length"] = str(len(payload))
+        out = [(k.encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _failing_release(answer: Answer) -> Answer:
+    return 500, {"content-type": "application/json"}, b'{"status": "error", "error": "release failed"}'
+
+
+def _another_number(answer: Answer) -> Answer:
+    status, headers, raw = answer
+    if status != 200:
+        return answer
+    number = json.loads(raw)
+    number["number"] = "+16505550199" if number["number"] != "+16505550199" else "+16505550198"
+    return status, headers, json.dumps(number).encode()
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize(
+    ("method", "rewrite", "expected"),
+    [
+        ("DELETE", _failing_release, "release_releases: release failed"),
+        ("DELETE", "skip", "read_back_is_the_rental: released number still there"),
+        ("GET", _another_number, "read_back_is_the_rental: another number"),
+    ],
+    ids=["a release that fails", "a release that does nothing", "a read of another number"],
+)
+def test_a_server_whose_release_or_read_is_wrong_is_caught(method, rewrite, expected, capsys) -> None:
+    with MockServer(NumberFault(method, rewrite)) as mock:
+        code = main(["--base-url", mock.origin + "/api/v1", *FULL])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert expected in out, out
+    if rewrite is _failing_release:
+        assert "Still held after the run" in out  # ... and what is still held is listed, with how to release it
+        assert "close-conformance release --ledger" in out

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import contract
 from conformance.contract import GENERATIONS
+from conformance.errors import ScenarioError, ScriptError
 from conformance.mock import scenario as scenarios
-from conformance.mock.pipeline import Pipeline, receive_all
+from conformance.mock.pipeline import Pipeline
 from conformance.mock.replies import Reply, refusal
 from conformance.mock.routes import today_route
-from conformance.mock.script import Script, ScriptError, odd_answer
+from conformance.mock.script import Script, odd_answer
 from conformance.mock.store import MemoryStore, SqliteStore, Store
+from conformance.serving import receive_all
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -201,7 +203,7 @@ def build(
     scenario = scenarios.load(Path(scenario_path) if scenario_path is not None else None)
     if generation is not None:
         if generation not in GENERATIONS:
-            raise scenarios.ScenarioError(f"generation must be one of {', '.join(GENERATIONS)}, not {generation!r}")
+            raise ScenarioError(f"generation must be one of {', '.join(GENERATIONS)}, not {generation!r}")
         scenario = dataclasses.replace(scenario, generation=generation)
     return build_app(
         scenario,

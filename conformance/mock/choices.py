@@ -79,10 +79,6 @@ ANSWERS: dict[str, dict[str, Answer]] = {
 }
 
 
-class ChoiceError(ValueError):
-    """A choice or reading the contract does not list, or one the mock cannot emulate."""
-
-
 def catalogue(*contracts: Contract) -> dict[str, tuple[str, ...]]:
     """Choice id -> its readings (the contract's own first), from the `x-choices` of the contracts given."""
     found: dict[str, tuple[str, ...]] = {}

@@ -1,11 +1,14 @@
-"""`close-mock serve`: run the mock under uvicorn."""
+"""`close-mock serve`: run the mock under uvicorn.
+
+Every mistake a user can make (an option, a scenario, a state file, a port that cannot be bound)
+is a `ConformanceError` and ends in one line on stderr and exit 2, through one error path.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import dataclasses
-import ipaddress
 import json
 import os
 import sys
@@ -16,26 +19,15 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from conformance.contract import GENERATIONS
+from conformance.errors import ConformanceError, UsageError
 from conformance.mock import scenario as scenarios
 from conformance.mock.app import CONTROLS, build_app, describe_controls, describe_endpoints
-from conformance.mock.net import listen
-from conformance.mock.server import SERVER_OPTIONS
-from conformance.mock.store import SqliteStore, StateError
+from conformance.mock.store import SqliteStore
+from conformance.serving import SERVER_OPTIONS, is_loopback, listen
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Iterator
-
-LOOPBACK_NAMES = {"localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    """Tell whether binding to `host` keeps the mock on this machine."""
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parser() -> argparse.ArgumentParser:
@@ -80,10 +72,6 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-class UsageError(Exception):
-    """A mistake in the command line; the message is printed and the exit status is 2."""
-
-
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line; a mistake in a subcommand's options shows that subcommand's usage.
 
@@ -108,7 +96,7 @@ def requested_choices(args: argparse.Namespace) -> dict[str, str]:
 
 
 def check(args: argparse.Namespace) -> scenarios.Scenario:
-    """Check the arguments together and load the scenario, or raise UsageError."""
+    """Check the arguments together and load the scenario, or raise a ConformanceError saying what is wrong."""
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     if args.workers < 1:
@@ -118,20 +106,19 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
     if args.workers > 1 and args.state is None:
         raise UsageError("several workers must share state: add --state FILE")
     if args.state is not None:
-        try:
-            SqliteStore(args.state).close()  # open it once here so a bad file is a usage error
-        except StateError as error:
-            raise UsageError(str(error)) from None
-    try:
-        scenario = scenarios.load(args.scenario)
-    except scenarios.ScenarioError as error:
-        raise UsageError(str(error)) from None
+        SqliteStore(args.state).close()  # opened once here, so a bad file is refused before serving
+    scenario = scenarios.load(args.scenario)
     if args.generation is not None:
         scenario = dataclasses.replace(scenario, generation=args.generation)
+    return scenario.with_choices(requested_choices(args))
+
+
+def bind(args: argparse.Namespace) -> socket.socket:
+    """The listening socket, or UsageError naming the address that cannot be bound."""
     try:
-        return scenario.with_choices(requested_choices(args))
-    except scenarios.ScenarioError as error:
-        raise UsageError(str(error)) from None
+        return listen(args.host, args.port)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
 
 
 @contextlib.contextmanager
@@ -162,12 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     try:
         scenario = check(args)
-        sock = listen(args.host, args.port)
-    except UsageError as error:
+        sock = bind(args)
+    except ConformanceError as error:
         print(f"close-mock: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"close-mock: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
     if not is_loopback(args.host):
         print(

@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import math
-import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -32,16 +31,15 @@ from conformance.mock import rules
 from conformance.mock.model import OverBudget, Rented
 from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
 from conformance.mock.routes import shown, today_route
+from conformance.serving import receive_all as receive_all  # noqa: PLC0414 - still importable from here
+from conformance.serving import receive_body
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from conformance.contract import Contract
     from conformance.mock.model import Rental
     from conformance.mock.scenario import RateLimit, Scenario, User
     from conformance.mock.store import Store
-
-    Receive = Callable[[], Awaitable[dict[str, Any]]]
+    from conformance.serving import Receive
 
 MAX_BODY_BYTES = 64 * 1024
 # Up to this many bytes of an oversized body are read and dropped before the 413 (see read_body).
@@ -178,34 +176,6 @@ def check_content_type(headers: Headers) -> None:
         name, _, value = param.strip().partition("=")
         if name.lower() == "charset" and value.strip('"').lower() not in ("utf-8", "utf8"):
             raise refusal(415, "Send the JSON body in UTF-8.")
-
-
-async def receive_body(receive: Receive, keep: int, read_up_to: int) -> tuple[bytes, int]:
-    """Read a request body: keep its first `keep` bytes, stop reading after `read_up_to` bytes.
-
-    Returns what was kept and the size seen. Reading past what is kept is a lingering read: a
-    server that answers and closes while the client is still sending makes the client's kernel
-    see a reset, which can swallow the answer; reading a modest excess first delivers it.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while size <= read_up_to:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        if size < keep:
-            chunks.append(chunk[: keep - size])
-        size += len(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), size
-
-
-async def receive_all(receive: Receive, keep: int = sys.maxsize) -> bytes:
-    """Read a whole request body, keeping at most its first `keep` bytes."""
-    body, _ = await receive_body(receive, keep, sys.maxsize)
-    return body
 
 
 async def read_body(headers: Headers, receive: Receive) -> bytes:

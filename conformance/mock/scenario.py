@@ -16,6 +16,7 @@ import yaml
 
 from conformance import contract as contracts
 from conformance import numbers
+from conformance.errors import ScenarioError as ScenarioError  # noqa: PLC0414 - still importable from here
 from conformance.mock import choices as chosen
 from conformance.mock import inventory
 
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 DEFAULT_SCENARIO = "default.yaml"
-
-
-class ScenarioError(ValueError):
-    """A scenario file that cannot be served; the message says where and why."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.errors import ScriptError as ScriptError  # noqa: PLC0414 - still importable from here
 from conformance.mock.pipeline import rate_limited
 from conformance.mock.replies import Reply, refusal
 
@@ -27,10 +28,6 @@ KINDS = {
     "needs-more-info": "400 needs-more-info",
     "billing-error": "400 billing-error",
 }
-
-
-class ScriptError(ValueError):
-    """An odd answer that does not exist or has a bad option; the message lists the kinds."""
 
 
 @dataclass(frozen=True)

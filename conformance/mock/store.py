@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from conformance.errors import StateError as StateError  # noqa: PLC0414 - still importable from here
 from conformance.mock import inventory
 from conformance.mock.model import Offer, Outcome, OverBudget, Rental, Rented, SoldOut
 
@@ -337,10 +338,6 @@ MIGRATIONS = {
     ),
 }
 _COLUMNS = "id, number, block_id, organization_id, user_id, price_cents, resource, released_at"
-
-
-class StateError(ValueError):
-    """A --state file that cannot be used; the message says why."""
 
 
 class _SqliteLedger(_CountingLedger):

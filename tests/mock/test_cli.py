@@ -7,7 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.mock.cli import is_loopback, main
+from conformance.mock.cli import main
+from conformance.serving import is_loopback
 from tests.conftest import ENDPOINT
 from tests.mock.servers import mock_process
 
@@ -150,4 +151,17 @@ def test_a_wrong_choice_is_a_one_line_usage_error(
     assert main(["serve", "--choice", choice]) == 2
     err = capsys.readouterr().err
     assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_port_in_use_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.serving import listen
+
+    taken = listen("127.0.0.1", 0)
+    try:
+        assert main(["serve", "--port", str(taken.getsockname()[1])]) == 2
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    assert err.startswith("close-mock: cannot listen on 127.0.0.1:")
     assert "Traceback" not in err

@@ -15,7 +15,6 @@ def test_all_lists_exactly_the_public_names() -> None:
         "cli",
         "inventory",
         "model",
-        "net",
         "pipeline",
         "replies",
         "routes",
@@ -28,6 +27,18 @@ def test_all_lists_exactly_the_public_names() -> None:
     }
     public = {name for name in dir(conformance.mock) if not name.startswith("_")} - modules
     assert public == set(conformance.mock.__all__)
+
+
+def test_the_mock_server_is_the_shared_one_and_its_errors_are_the_projects() -> None:
+    from conformance import errors, serving
+    from conformance.mock import script
+
+    assert MockServer is serving.Server
+    assert conformance.mock.ScenarioError is errors.ScenarioError
+    assert conformance.mock.StateError is errors.StateError
+    assert script.ScriptError is errors.ScriptError  # where the plugin and users import it from
+    for name in ("ScenarioError", "StateError", "ScriptError"):
+        assert issubclass(getattr(errors, name), errors.ConformanceError)
 
 
 def test_the_documented_in_process_server_serves_the_api() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.mock.scenario import ScenarioError, parse
+from conformance.errors import ScenarioError
+from conformance.mock.scenario import parse
 
 
 def default() -> dict[str, Any]:

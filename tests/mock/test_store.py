@@ -83,7 +83,8 @@ def test_both_stores_rent_the_same_numbers_in_the_same_order(tmp_path: Path, sto
 def test_a_state_file_of_another_schema_version_is_refused_and_left_untouched(tmp_path: Path) -> None:
     import sqlite3
 
-    from conformance.mock.store import SCHEMA_VERSION, StateError
+    from conformance.errors import StateError
+    from conformance.mock.store import SCHEMA_VERSION
 
     path = tmp_path / "old.sqlite3"
     SqliteStore(path).close()

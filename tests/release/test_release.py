@@ -150,7 +150,7 @@ def test_the_actions_steps_write_a_summary_and_annotations_for_a_faulty_server(
     assert check.returncode == 1, check.stdout + check.stderr
     assert "exit-code=1" in output.read_text()
     markdown = summary.read_text()
-    assert "## close-conformance: ❌ not conformant" in markdown
+    assert "## close-conformance: ❌ NOT CONFORMANT" in markdown
     assert "| response_schema_conformance |" in markdown
     errors = [line for line in check.stdout.splitlines() if line.startswith("::error title=close-conformance%3A ")]
     assert errors, check.stdout

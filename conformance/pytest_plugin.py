@@ -26,10 +26,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import socket
 import ssl
 import threading
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -444,8 +446,8 @@ def _is_live(host: object) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _close_live_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Block api.close.com unless the test opts in with `close_live(max_rentals=N)`, and cap its rentals."""
+def _close_live_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Block api.close.com unless the test opts in with `close_live(max_rentals=N)`, cap its rentals, release them."""
     marker = request.node.get_closest_marker("close_live")
     if marker is None:
         refusal = (
@@ -453,20 +455,73 @@ def _close_live_guard(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
             "Use the close_mock fixture, or mark the test @pytest.mark.close_live(max_rentals=N)."
         )
         _guard_live(monkeypatch, None, refusal)
+        yield
         return
     cap = marker.kwargs.get("max_rentals")
     if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
         raise pytest.UsageError("close_live needs max_rentals=N (N >= 0): renting costs money")
-    _guard_live(monkeypatch, cap, f"close_live(max_rentals={cap}): the cap is reached; this request was not sent")
+    guard = _guard_live(
+        monkeypatch, cap, f"close_live(max_rentals={cap}): the cap is reached; this request was not sent"
+    )
+    yield
+    # Whatever the test did, passed or failed: every number it rented bills monthly until released.
+    failed = guard.release()
+    if failed:
+        warnings.warn(
+            f"{request.node.nodeid} rented numbers that could not be released: {', '.join(failed)}; release them "
+            "in Close (DELETE /phone_number/{id}/), each bills its monthly price until then",
+            pytest.PytestWarning,
+            stacklevel=1,
+        )
 
 
 class _LiveGuard:
-    """Stops requests to the live API: all of them (`cap` None) or rentals past `cap`."""
+    """Stops requests to the live API: all of them (`cap` None) or rentals past `cap`; keeps what was rented."""
 
     def __init__(self, cap: int | None, refusal: str) -> None:
         self.cap = cap
         self.refusal = refusal
         self.rented = 0
+        self.held: list[
+            tuple[str, str, str | None]
+        ] = []  # (URL of the number, its id, the Authorization that rented it)
+
+    def keep(self, origin: str, path: str, authorization: str | None, body: bytes) -> None:
+        """Note the number a live rental answered, to release it when the test ends."""
+        try:
+            number_id = json.loads(body).get("id")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(number_id, str) and number_id:
+            base = path.split(contract.OPERATION_PATH, 1)[0]
+            self.held.append((f"{origin}{base}/phone_number/{number_id}/", number_id, authorization))
+
+    def kept(self, request: httpcore.Request, response: httpcore.Response, body: bytes) -> httpcore.Response:
+        """Keep the number an httpx rental answered; the answer, its body read."""
+        url = request.url
+        origin = f"{url.scheme.decode()}://{url.host.decode()}" + (f":{url.port}" if url.port else "")
+        authorization = next((v.decode("latin-1") for k, v in request.headers if k.lower() == b"authorization"), None)
+        self.keep(origin, url.target.decode("latin-1").split("?", 1)[0], authorization, body)
+        return httpcore.Response(
+            response.status, headers=response.headers, content=body, extensions=response.extensions
+        )
+
+    def release(self) -> list[str]:
+        """Release every number the test rented, with the credentials that rented it; what could not be."""
+        import httpx
+
+        failed = []
+        for url, number_id, authorization in self.held:
+            headers = {"authorization": authorization} if authorization else {}
+            try:
+                status = httpx.delete(url, headers=headers, timeout=30).status_code
+            except httpx.HTTPError as error:
+                failed.append(f"{number_id} ({type(error).__name__})")
+                continue
+            if not (200 <= status < 300 or status == 404):
+                failed.append(f"{number_id} (answered {status})")
+        self.held.clear()
+        return failed
 
     def is_rental(self, host: str, method: str, path: str) -> bool:
         return _is_live(host) and method.upper() == "POST" and contract.OPERATION_PATH in path
@@ -476,10 +531,12 @@ class _LiveGuard:
         if _is_live(host) and (self.cap is None or (self.is_rental(host, method, path) and self.rented >= self.cap)):
             raise LiveCallBlocked(self.refusal)
 
-    def count(self, host: str, method: str, path: str, status: int) -> None:
-        """Count a rental the live API answered."""
+    def count(self, host: str, method: str, path: str, status: int) -> bool:
+        """Count a rental the live API answered; whether it was one."""
         if self.is_rental(host, method, path) and 200 <= status < 300:
             self.rented += 1
+            return True
+        return False
 
 
 def _destination(request: httpcore.Request) -> tuple[str, str, str]:
@@ -494,7 +551,7 @@ def _destination(request: httpcore.Request) -> tuple[str, str, str]:
     return request.url.host.decode("ascii", "replace"), method, target
 
 
-def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) -> None:
+def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) -> _LiveGuard:
     """Install the guard on httpx (at httpcore's connections), requests, and host name resolution.
 
     httpx and requests are checked before they send (so the error is `LiveCallBlocked`
@@ -505,28 +562,23 @@ def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) 
     """
     guard = _LiveGuard(cap, refusal)
     if cap is None:
-        real_getaddrinfo = socket.getaddrinfo
-
-        def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
-            if _is_live(host):
-                raise LiveCallBlocked(refusal)
-            return real_getaddrinfo(host, *args, **kwargs)
-
-        monkeypatch.setattr(socket, "getaddrinfo", resolve)
+        _guard_resolution(monkeypatch, refusal)
         _guard_connects(monkeypatch, refusal)
 
     def sync(self: Any, request: httpcore.Request, *, original: Any) -> httpcore.Response:
         where = _destination(request)
         guard.check(*where)
         response: httpcore.Response = original(self, request)
-        guard.count(*where, response.status)
+        if guard.count(*where, response.status):
+            return guard.kept(request, response, response.read())
         return response
 
     async def asynchronous(self: Any, request: httpcore.Request, *, original: Any) -> httpcore.Response:
         where = _destination(request)
         guard.check(*where)
         response: httpcore.Response = await original(self, request)
-        guard.count(*where, response.status)
+        if guard.count(*where, response.status):
+            return guard.kept(request, response, await response.aread())
         return response
 
     # HTTP2Connection is a stand-in without `h2` installed, with no method to guard.
@@ -539,6 +591,19 @@ def _guard_live(monkeypatch: pytest.MonkeyPatch, cap: int | None, refusal: str) 
             wrapper = functools.partialmethod(asynchronous, original=async_class.handle_async_request)
             monkeypatch.setattr(async_class, "handle_async_request", wrapper)
     _guard_requests(monkeypatch, guard)
+    return guard
+
+
+def _guard_resolution(monkeypatch: pytest.MonkeyPatch, refusal: str) -> None:
+    """Refuse to resolve the live API's names (any client but httpx and requests is stopped there)."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if _is_live(host):
+            raise LiveCallBlocked(refusal)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
 
 
 def _guard_connects(monkeypatch: pytest.MonkeyPatch, refusal: str) -> None:
@@ -582,6 +647,10 @@ def _guard_requests(monkeypatch: pytest.MonkeyPatch, guard: _LiveGuard) -> None:
         guard.check(*where)
         response = original_send(self, prepared, *args, **kwargs)
         guard.count(*where, response.status_code)
+        if guard.is_rental(*where) and 200 <= response.status_code < 300:
+            guard.keep(
+                f"{url.scheme}://{url.netloc}", url.path, prepared.headers.get("authorization"), response.content
+            )
         return response
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)

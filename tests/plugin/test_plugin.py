@@ -268,6 +268,49 @@ def test_live_calls_are_blocked_unless_a_test_opts_in_with_a_cap(tmp_path: Path)
     assert "close_live needs max_rentals=N" in result.stdout + result.stderr
 
 
+RELEASED = """
+import json
+import socket
+
+import httpx
+import pytest
+import requests
+
+STATE = {}
+
+
+def _live(close_mock, monkeypatch):
+    # Stand-in for the live API: api.close.com resolves to the mock here, so nothing leaves the machine.
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real("127.0.0.1", *a, **k))
+    port = close_mock.origin.rsplit(":", 1)[1]
+    STATE["mock"] = close_mock
+    return f"http://api.close.com:{port}/api/v1/phone_number/request/internal/"
+
+
+@pytest.mark.close_live(max_rentals=3)
+def test_a_live_test_that_fails_after_renting(close_mock, monkeypatch):
+    url = _live(close_mock, monkeypatch)
+    auth = (close_mock.api_key(), "")
+    assert httpx.post(url, json={"country": "US"}, auth=auth).status_code == 201
+    assert requests.post(url, json={"country": "CA"}, auth=auth).status_code == 201
+    assert [rental.held for rental in close_mock.rentals] == [True, True]
+    raise AssertionError("the test fails after renting two numbers")
+
+
+def test_its_numbers_were_released_all_the_same():
+    rentals = STATE["mock"].app.store.rentals()
+    assert len(rentals) == 2
+    assert all(rental.released_at for rental in rentals), rentals
+"""
+
+
+def test_close_live_releases_what_the_test_rented_even_when_it_fails(tmp_path: Path) -> None:
+    result = pytest_run(tmp_path, RELEASED, "-p", "no:randomly")
+    assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
+    assert "the test fails after renting two numbers" in result.stdout
+
+
 def test_a_default_scenario_from_the_command_line(tmp_path: Path) -> None:
     from importlib import resources
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from conformance.suite import checks
 from conformance.suite.coverage import Observed
-from conformance.suite.exchange import AUTHENTICATED
+from conformance.suite.exchange import AUTHENTICATED, INVALID, NONE
 from conformance.suite.findings import Finding
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ class Verdicts:
     other: int = 0  # exchanges with other endpoints: counted and skipped
     rate_limited: int = 0  # 429 answers judged, counting those waited out
     credentials: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (scheme, refused with 401)
-    router_404: int = 0  # rental answers that were 404 without the contract's refusal body (no route?)
+    rental_404: int = 0  # rental answers that were 404
+    router_404: int = 0  # ... that look like the router's: no refusal body, or to a request refused before business
     observed: Observed = field(default_factory=Observed)
     rentals: list[Exchange] = field(default_factory=list)
     paid_twice: list[tuple[Exchange, Exchange]] = field(default_factory=list)  # (first, repeat)
@@ -132,8 +133,13 @@ class Judge:
         exchange = seen.exchange
         if exchange.auth in AUTHENTICATED and seen.operation is not None and seen.status != 429:
             self.verdicts.credentials[(exchange.scheme or "credentials", seen.status == 401)] += 1
-        if seen.renting and seen.status == 404 and not self.contract.is_business_answer(404, seen.answer):
-            self.verdicts.router_404 += 1
+        if seen.renting and seen.status == 404:
+            self.verdicts.rental_404 += 1
+            # A 404 where the endpoint refuses first (a bad form, no credentials) or without the contract's
+            # refusal body: the router's, not the endpoint's.
+            refused_first = bool(seen.faults) or exchange.auth in (NONE, INVALID)
+            if refused_first or not self.contract.is_business_answer(404, seen.answer):
+                self.verdicts.router_404 += 1
 
     def _note_paid_twice(self, exchange: Exchange) -> None:
         """The same request answered 201 twice within a short window: note the pair.

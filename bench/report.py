@@ -143,11 +143,28 @@ def _traffic_section(replay: dict[str, Any], proxy: dict[str, Any]) -> list[str]
         row(paced, "through the proxy", proxy["paced_through_proxy"]),
         row("saturating (wrk)", "straight to the mock", proxy["direct"]),
         row("saturating (wrk)", "through the proxy", proxy["through_proxy"]),
+        *(
+            [row(paced, "through Prism's validating proxy (`prism proxy --errors`)", proxy["paced_through_prism"])]
+            if proxy.get("paced_through_prism")
+            else []
+        ),
         "",
         (
             f"Added at p50: {spread(proxy['added_p50_ms'], '.2f')} ms paced; "
             f"{spread(proxy['saturated_added_p50_ms'], '.1f')} ms saturated, where the proxy (one Python process that "
             "also judges every exchange) is the bottleneck and the figure is queueing."
+        ),
+        *(
+            [
+                (
+                    f"Prism's validating proxy adds {spread(proxy['prism_added_p50_ms'], '.2f')} ms at p50 under "
+                    f"the same paced load: ours adds "
+                    f"{proxy['added_p50_ms']['median'] / proxy['prism_added_p50_ms']['median']:.2f}x Prism's "
+                    "(same run, same mock)."
+                )
+            ]
+            if proxy.get("prism_added_p50_ms") and proxy["prism_added_p50_ms"]["median"] > 0
+            else []
         ),
     ]
 

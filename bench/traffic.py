@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bench.harness import AUTH, ENDPOINT, Settings, free_port, server
+from bench.harness import AUTH, CONTRACT, ENDPOINT, PRISM, Settings, free_port, server
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -142,17 +143,32 @@ def bench_proxy(
              "--port", str(proxy_port)]  # fmt: skip
     direct_url = f"http://127.0.0.1:{mock_port}{ENDPOINT}"
     proxied_url = f"http://127.0.0.1:{proxy_port}{ENDPOINT.removeprefix('/api/v1')}"
-    runs: dict[str, list[dict[str, float]]] = {"direct": [], "through": [], "paced_direct": [], "paced_through": []}
-    with server(mock, mock_port), server(proxy, proxy_port):
+    # Prism's validating proxy (`prism proxy --errors`) on the same contract, beside ours, under the same load.
+    prism_port = free_port()
+    prism = [str(PRISM), "proxy", str(CONTRACT), f"http://127.0.0.1:{mock_port}/api/v1", "--errors",
+             "-h", "127.0.0.1", "-p", str(prism_port)]  # fmt: skip
+    prism_url = f"http://127.0.0.1:{prism_port}{ENDPOINT.removeprefix('/api/v1')}"
+    with_prism = PRISM.exists() and not settings.smoke
+    runs: dict[str, list[dict[str, float]]] = {
+        "direct": [], "through": [], "paced_direct": [], "paced_through": [], "paced_prism": [],
+    }  # fmt: skip
+    loads = [
+        ("direct", direct_url, load), ("through", proxied_url, load),
+        ("paced_direct", direct_url, paced_load), ("paced_through", proxied_url, paced_load),
+    ]  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(server(mock, mock_port))
+        stack.enter_context(server(proxy, proxy_port))
+        if with_prism:
+            stack.enter_context(server(prism, prism_port))
+            loads.append(("paced_prism", prism_url, paced_load))
         for _ in range(settings.repetitions):
-            for name, url, generator in (
-                ("direct", direct_url, load), ("through", proxied_url, load),
-                ("paced_direct", direct_url, paced_load), ("paced_through", proxied_url, paced_load),
-            ):  # fmt: skip
+            for name, url, generator in loads:
                 generator(url, body, PROXY_CONNECTIONS, settings.warmup)
                 runs[name].append(generator(url, body, PROXY_CONNECTIONS, settings.duration))
     direct, through = runs["direct"], runs["through"]
     added = [t["p50_ms"] - d["p50_ms"] for d, t in zip(runs["paced_direct"], runs["paced_through"], strict=True)]
+    prism_added = [t["p50_ms"] - d["p50_ms"] for d, t in zip(runs["paced_direct"], runs["paced_prism"], strict=False)]
     saturated = [t["p50_ms"] - d["p50_ms"] for d, t in zip(direct, through, strict=True)]
     progress(
         f"  proxy adds {min(added):.2f}-{max(added):.2f} ms at p50 ({PROXY_CONNECTIONS} connections, "
@@ -175,4 +191,14 @@ def bench_proxy(
             "min": min(saturated),
             "max": max(saturated),
         },
+        "prism_added_p50_ms": {
+            "median": sorted(prism_added)[len(prism_added) // 2],
+            "min": min(prism_added),
+            "max": max(prism_added),
+        }
+        if prism_added
+        else None,
+        "paced_through_prism": {key: med(runs["paced_prism"], key) for key in ("rps", "p50_ms", "p99_ms", "non_2xx")}
+        if runs["paced_prism"]
+        else None,
     }

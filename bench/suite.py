@@ -32,9 +32,13 @@ def bench_suite(settings: Settings, progress: Callable[[str], None]) -> dict[str
             )  # fmt: skip
             wall = time.perf_counter() - started
             record = json.loads((Path(report) / "report.json").read_text())
-            cases = record["requests_sent"]
-            fixed = sum(check["cases"] for name, check in record["checks"].items() if name.endswith("(fixed probes)"))
-        ours.append({"seconds": wall, "cases": float(cases), "cases_per_second": cases / wall, "probes": float(fixed)})
+            cases = record["requests"]["answered"]
+            fixed = record["requests"]["probes"]
+            released = record["lifecycle"]["released"]
+        ours.append(
+            {"seconds": wall, "cases": float(cases), "cases_per_second": cases / wall, "probes": float(fixed),
+             "released": float(released)}
+        )  # fmt: skip
         port = free_port()
         with server([sys.executable, "-m", "conformance.mock.cli", "serve", "--port", str(port)], port):
             started = time.perf_counter()

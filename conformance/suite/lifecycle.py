@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from conformance.suite.guard import Guard
 
 LEDGER_NAME = "ledger.jsonl"
+# After this many releases are read again (each must be gone), a server that releases is taken at its word:
+# every release is still judged by its answer, and every rental read back before it is released.
+PROVE_RELEASED = 5
 
 
 def default_ledger_dir() -> Path:
@@ -186,7 +189,7 @@ def release_all(guard: Guard, book: Book | None, progress: Callable[[str], None]
         for index, rental_id in enumerate(held):
             _send(guard, "GET", rental_id, "read back the rental")
             _release(guard, rental_id)
-            if rental_id in ledger.released_ids:
+            if rental_id in ledger.released_ids and index < PROVE_RELEASED:
                 _send(guard, "GET", rental_id, "read after release")
                 if index == 0:
                     _send(guard, "DELETE", rental_id, "release again")

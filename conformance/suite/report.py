@@ -499,6 +499,8 @@ def record(conclusion: Conclusion, *, files: bool = True) -> dict[str, Any]:
         "warnings": evidence.warnings,
         "requests": {
             "exchanges": len(exchanges),
+            "probes": sum(1 for e in exchanges if e.probe and not e.follow_up),
+            "follow_ups": sum(1 for e in exchanges if e.follow_up),
             "answered": sum(1 for e in exchanges if e.answered),
             "without_answer": sum(1 for e in exchanges if not e.answered),
             "held_back": sum(1 for n in evidence.not_sent if "not writable" not in n.reason),

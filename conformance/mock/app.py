@@ -73,7 +73,7 @@ class MockApp:
         if odd is not None and odd.kind == "slow":
             await asyncio.sleep(odd.option("delay", 2.0))
             odd = None
-        scripted = odd.reply() if odd is not None else None
+        scripted = odd.reply(self.pipeline.choices) if odd is not None else None
         if scripted is not None:
             await receive_all(receive)
         reply = scripted or await self.dispatch(scope, receive)

@@ -7,8 +7,10 @@
                            -> business rules (may this user release it?) -> release
 
 A stage either returns what the next one needs or raises `Refused` with the answer, so a
-refused request never reaches the store and changes nothing. Where Close is silent, the
-answer follows the reading of the contract's choice the scenario picked (`choices.py`).
+refused request never reaches the store and changes nothing. Where Close is silent, each stage
+follows the reading of the contract's choice the scenario picked (`choices.py`): the 401's
+challenge, the 429's Retry-After, a body without a Content-Type, the largest body, a key given
+twice, the request rules a reading relaxes (`validation.py`), a business refusal's code.
 """
 
 from __future__ import annotations
@@ -19,29 +21,26 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-
 from conformance import jsonbody
 from conformance.mock import rules
 from conformance.mock.model import OverBudget, Rented
-from conformance.mock.replies import WWW_AUTHENTICATE, Refused, Reply, refusal
+from conformance.mock.replies import Refused, Reply, refusal
 from conformance.mock.routes import shown, today_route
+from conformance.mock.validation import RequestRules
 from conformance.serving import receive_all as receive_all  # noqa: PLC0414 - still importable from here
 from conformance.serving import receive_body
 
 if TYPE_CHECKING:
-    from conformance.contract import Contract
+    from conformance.mock.choices import Choices, KeepOne
     from conformance.mock.model import Rental
     from conformance.mock.scenario import RateLimit, Scenario, User
     from conformance.mock.store import Store
     from conformance.serving import Receive
 
-MAX_BODY_BYTES = 64 * 1024
 # Up to this many bytes of an oversized body are read and dropped before the 413 (see read_body).
 DRAIN_BYTES = 1024 * 1024
 MAX_MESSAGE = 200
@@ -81,13 +80,12 @@ class Credentials:
         return self._find(self.tokens, token)
 
 
-def unauthenticated(message: str) -> Refused:
-    """A 401 with the challenge header the contract requires."""
-    return refusal(401, message, headers=(("www-authenticate", WWW_AUTHENTICATE),))
+def authenticate(headers: Headers, credentials: Credentials, choices: Choices) -> tuple[User, str]:
+    """Stage 1: return the user and a credential label, or refuse with 401 (its challenge: `www-authenticate`)."""
 
+    def unauthenticated(message: str) -> Refused:
+        return choices.refused("www-authenticate", message=message)
 
-def authenticate(headers: Headers, credentials: Credentials) -> tuple[User, str]:
-    """Stage 1: return the user and a credential label, or refuse with 401."""
     values = header_values(headers, b"authorization")
     if not values:
         raise unauthenticated("Authentication required: send an API key with HTTP Basic or an OAuth token with Bearer.")
@@ -118,13 +116,14 @@ def authenticate(headers: Headers, credentials: Credentials) -> tuple[User, str]
 class RateLimiter:
     """A fixed window per credential; per process when several workers run."""
 
-    def __init__(self, rule: RateLimit) -> None:
+    def __init__(self, rule: RateLimit, choices: Choices) -> None:
         self.rule = rule
+        self.choices = choices
         self.windows: dict[str, tuple[float, int]] = {}
         self.lock = threading.Lock()
 
     def admit(self, credential: str) -> None:
-        """Stage 2: count the request, or refuse with 429 and Close's rate-limit body."""
+        """Stage 2: count the request, or refuse with 429 and Close's rate-limit body (Retry-After: `retry-after`)."""
         now = time.monotonic()
         with self.lock:
             start, used = self.windows.get(credential, (now, 0))
@@ -134,7 +133,7 @@ class RateLimiter:
         if used < self.rule.limit:
             return
         reset = max(self.rule.window_seconds - (now - start), 0.0)
-        raise Refused(rate_limited(self.rule.limit, self.rule.window_seconds, reset))
+        raise self.choices.refused("retry-after", limit=self.rule.limit, window=self.rule.window_seconds, reset=reset)
 
     def reset(self) -> None:
         """Forget every window (a new test starts with a full allowance)."""
@@ -142,30 +141,11 @@ class RateLimiter:
             self.windows.clear()
 
 
-def rate_limited(limit: int, window: float, reset: float) -> Reply:
-    """Close's 429: the rate-limit body, `RateLimit` and `Retry-After`."""
-    return Reply(
-        429,
-        {
-            "status": "error",
-            "error": {
-                "message": f"API call count exceeded for this {window:g} second window",
-                "rate_reset": round(reset, 3),
-                "rate_limit": limit,
-                "rate_window": window,
-                "rate_limit_type": "key",
-            },
-        },
-        (
-            ("ratelimit", f"limit={limit}, remaining=0, reset={math.ceil(reset)}"),
-            ("retry-after", str(math.ceil(reset))),
-        ),
-    )
-
-
-def check_content_type(headers: Headers) -> None:
-    """Stage 3: the body must be sent as JSON (UTF-8), else 415."""
+def check_content_type(headers: Headers, choices: Choices) -> None:
+    """Stage 3: the body must be sent as JSON (UTF-8), else 415; one sent without a type: `content-type-missing`."""
     values = header_values(headers, b"content-type")
+    if not values and choices.setting("content-type-missing"):
+        return  # read as JSON
     if len(values) != 1:
         raise refusal(415, "Send exactly one Content-Type header: application/json.")
     media, *params = values[0].decode("latin-1").split(";")
@@ -178,18 +158,18 @@ def check_content_type(headers: Headers) -> None:
             raise refusal(415, "Send the JSON body in UTF-8.")
 
 
-async def read_body(headers: Headers, receive: Receive) -> bytes:
-    """Stage 4: read at most MAX_BODY_BYTES, else 413.
+async def read_body(headers: Headers, receive: Receive, limit: int) -> bytes:
+    """Stage 4: read at most `limit` bytes (the `body-limit` reading's), else 413.
 
     A body declared larger than DRAIN_BYTES is refused without reading any of it; a smaller excess
     is read and dropped first, so the 413 reaches the client instead of a connection reset.
     """
-    too_large = refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    too_large = refusal(413, f"The request body is larger than {limit} bytes.")
     for value in header_values(headers, b"content-length"):
         if value.isdigit() and int(value) > DRAIN_BYTES:
             raise too_large
-    body, size = await receive_body(receive, MAX_BODY_BYTES + 1, DRAIN_BYTES)
-    if size > MAX_BODY_BYTES:
+    body, size = await receive_body(receive, limit + 1, DRAIN_BYTES)
+    if size > limit:
         raise too_large
     return body
 
@@ -202,55 +182,33 @@ async def drop_body(headers: Headers, receive: Receive) -> None:
     await receive_body(receive, 0, DRAIN_BYTES)
 
 
-def parse_json(raw: bytes) -> Any:
-    """Stage 5: strict JSON (the project's one reader, `jsonbody.read_strict`), else 400."""
+def parse_json(raw: bytes, keep: KeepOne | None = None) -> Any:
+    """Stage 5: strict JSON (the project's one reader, `jsonbody.read_strict`), else 400.
+
+    `keep` (the `duplicate-keys` reading's): of a key given twice, the value kept; None refuses it.
+    """
     try:
-        return jsonbody.read_strict(raw)
+        return jsonbody.read_strict(raw) if keep is None else _read_keeping(raw, keep)
     except jsonbody.NotJSON as error:
         raise refusal(
             400, f"The request body is not valid JSON: {error}", errors=[f"malformed JSON: {error}"]
         ) from None
 
 
-def _rule_fields(document: dict[str, Any], schema_path: list[str | int]) -> str:
-    """Name the fields of the `if` clause behind a failed `then`, from the contract itself."""
-    node: Any = document
-    for part in schema_path[: schema_path.index("then")]:
-        node = node[part]
-    condition = node.get("if", {})
-    return ", ".join(
-        f"{name}: {json.dumps(spec.get('const'))}" for name, spec in condition.get("properties", {}).items()
-    )
+def _read_keeping(raw: bytes, keep: KeepOne) -> Any:
+    """Strict JSON, except that of a key given twice `keep` picks the value.
 
-
-def validate(body: Any, contract: Contract) -> dict[str, Any]:
-    """Stage 6: validate against the contract's request schema, else 400 naming every bad field."""
+    Every value, kept or dropped, is still held to the strict reader's rules (NaN, lone
+    surrogates): the reading relaxes the repeated key and nothing else.
+    """
     try:
-        errors = list(contract.request_validator().iter_errors(body))
-    except (ValueError, OverflowError, TypeError) as problem:
-        reason = str(problem)[:MAX_MESSAGE]
-        raise refusal(400, f"The request body cannot be validated: {reason}", errors=[reason]) from None
-    if not errors:
-        return dict(body)
-    field_errors: dict[str, str] = {}
-    general: list[str] = []
-    for error in errors:
-        message = error.message[:MAX_MESSAGE]
-        kind = error.kind
-        path = list(error.schema_path)
-        if "then" in path:
-            message += f" (because of {_rule_fields(contract.document, path)})"
-        if error.instance_path:
-            field_errors.setdefault(str(error.instance_path[0]), message)
-        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
-            for name in kind.unexpected:
-                field_errors.setdefault(str(name)[:MAX_MESSAGE], "unknown field")
-        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-            field_errors.setdefault(str(kind.property), message)
-        else:
-            general.append(message)
-    summary = "; ".join([f"{name}: {text}" for name, text in field_errors.items()] + general)
-    raise refusal(400, f"Invalid request: {summary}"[:1000], field_errors=field_errors, errors=general)
+        text = raw.decode("utf-8")
+        every = json.dumps(json.loads(text, object_pairs_hook=list)).encode("ascii")  # objects as lists of pairs
+        kept = json.loads(text, object_pairs_hook=keep)
+    except (ValueError, UnicodeError, RecursionError):
+        return jsonbody.read_strict(raw)  # no JSON at all: the strict reader says why
+    jsonbody.read_strict(every)
+    return kept
 
 
 class Pipeline:
@@ -260,39 +218,43 @@ class Pipeline:
         self.scenario = scenario
         self.store = store
         self.credentials = Credentials(scenario)
-        self.rate_limiter = RateLimiter(scenario.rate_limit) if scenario.rate_limit else None
         self.contract = scenario.contract
         self.choices = scenario.readings()
+        self.rate_limiter = RateLimiter(scenario.rate_limit, self.choices) if scenario.rate_limit else None
+        self.rules = RequestRules(self.contract, self.choices)
+        self.body_limit = int(self.choices.setting("body-limit"))
+        self.keep_one = self.choices.setting("duplicate-keys")
         self.number_route = today_route()
 
     async def handle(self, headers: Headers, receive: Receive) -> Reply:
         """Answer one POST to the endpoint."""
         try:
-            user, credential = authenticate(headers, self.credentials)
+            user, credential = authenticate(headers, self.credentials, self.choices)
             if self.rate_limiter:
                 self.rate_limiter.admit(credential)
-            check_content_type(headers)
-            body = validate(parse_json(await read_body(headers, receive)), self.contract)
+            check_content_type(headers, self.choices)
+            raw = await read_body(headers, receive, self.body_limit)
+            body = self.rules.validate(parse_json(raw, self.keep_one))
             return self.rent(user, rules.Order.from_body(body))
         except Refused as refused:
             return refused.reply
 
     def rent(self, user: User, order: rules.Order) -> Reply:
         """Stages 7 and 8: apply the business rules, then rent atomically."""
-        owners = rules.assignees(self.scenario, user, order)
-        offers = rules.plan(self.scenario, user, order)
-        make = rules.rental_factory(user, order, owners, self.scenario.generation)
+        owners = rules.assignees(self.scenario, user, order, self.choices)
+        offers = rules.plan(self.scenario, user, order, self.choices)
+        make = rules.rental_factory(user, order, owners, self.scenario.generation, self.choices)
         outcome = self.store.rent(user.organization, offers, make)
         if isinstance(outcome, Rented):
             return Reply(201, outcome.rental.resource, payload=outcome.rental.encoded)
         if isinstance(outcome, OverBudget):
-            raise refusal(400, outcome.reason, status="billing-error")
+            raise self.choices.refused("refusal-codes", status="billing-error", message=outcome.reason)
         raise refusal(404, f"No number is left for a {rules.describe(order)}.")
 
     async def number(self, method: str, number_id: str, headers: Headers, receive: Receive) -> Reply:
         """Answer a GET (retrieve) or DELETE (release) of one phone number."""
         try:
-            user, credential = authenticate(headers, self.credentials)
+            user, credential = authenticate(headers, self.credentials, self.choices)
             if self.rate_limiter:
                 self.rate_limiter.admit(credential)
             await drop_body(headers, receive)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,3 +58,21 @@ def refusal(
         body["errors"] = errors or []
         body["field-errors"] = field_errors or {}
     return Refused(Reply(status_code, body, headers))
+
+
+def rate_limited(limit: int, window: float, reset: float, *, retry_after: bool = True) -> Reply:
+    """Close's 429: the rate-limit body and `RateLimit`, and `Retry-After` unless told otherwise."""
+    headers = [("ratelimit", f"limit={limit}, remaining=0, reset={math.ceil(reset)}")]
+    if retry_after:
+        headers.append(("retry-after", str(math.ceil(reset))))
+    body = {
+        "status": "error",
+        "error": {
+            "message": f"API call count exceeded for this {window:g} second window",
+            "rate_reset": round(reset, 3),
+            "rate_limit": limit,
+            "rate_window": window,
+            "rate_limit_type": "key",
+        },
+    }
+    return Reply(429, body, tuple(headers))

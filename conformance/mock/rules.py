@@ -1,6 +1,7 @@
 """The endpoint's business rules: which inventory may serve a valid request, or why none may.
 
-Pure functions of the scenario and the request; the store then rents atomically.
+Pure functions of the scenario, the request and the readings of the contract's choices in
+force (a refusal's code, who a rented number names); the store then rents atomically.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conformance import numbers
 from conformance.mock import inventory
 from conformance.mock.model import Offer, Rental
 from conformance.mock.replies import encode, refusal
 
 if TYPE_CHECKING:
+    from conformance.mock.choices import Choices
     from conformance.mock.inventory import Candidate
     from conformance.mock.scenario import Block, Scenario, User
 
@@ -59,17 +60,19 @@ def describe(order: Order) -> str:
 PERMISSION = '"Manage Team Phone Numbers"'
 
 
-def assignees(scenario: Scenario, user: User, order: Order) -> tuple[User, ...]:
+def assignees(scenario: Scenario, user: User, order: Order, choices: Choices) -> tuple[User, ...]:
     """Return the users the number goes to (the requester when `assign_to` is omitted), or refuse.
 
-    The permission is checked first (403), then every listed user (400 naming `assign_to`).
+    The permission is checked first (403: `permission-code`), then every listed user (400 naming
+    `assign_to`: `assignee-code`).
     """
     if order.sharing == "group" and not user.can_manage_group_numbers:
-        raise refusal(403, f"Renting a group number needs the {PERMISSION} permission.")
+        raise choices.refused("permission-code", message=f"Renting a group number needs the {PERMISSION} permission.")
     if order.assign_to is None:
         return (user,)
     if any(user_id != user.id for user_id in order.assign_to) and not user.can_manage_group_numbers:
-        raise refusal(403, f"Assigning a number to other users needs the {PERMISSION} permission.")
+        message = f"Assigning a number to other users needs the {PERMISSION} permission."
+        raise choices.refused("permission-code", message=message)
     found: list[User] = []
     for user_id in order.assign_to:
         member = scenario.users.get(user_id)
@@ -81,17 +84,19 @@ def assignees(scenario: Scenario, user: User, order: Order) -> tuple[User, ...]:
         elif not member.can_call:
             problem = f"{user_id} is not allowed to make calls."
         if problem is not None or member is None:
-            raise refusal(400, f"Invalid request: assign_to: {problem}", field_errors={"assign_to": str(problem)})
+            raise choices.refused("assignee-code", problem=str(problem))
         found.append(member)
     return tuple(found)
 
 
-def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
+def plan(scenario: Scenario, user: User, order: Order, choices: Choices | None = None) -> list[Offer]:
     """Return the blocks that may serve the order, best first, or raise the refusal.
 
     Refusals come in the order a client pays least for: a final answer (no numbers,
-    `needs-more-info`) before one that invites a retry (`has-voice-only`).
+    `needs-more-info`) before one that invites a retry (`has-voice-only`); a business refusal's
+    code is the `refusal-codes` reading's (default: the scenario's).
     """
+    choices = choices or scenario.readings()
     country = scenario.countries.get(order.country)
     if country is None:
         raise refusal(404, f"Close has no numbers to rent in {order.country}.")
@@ -107,11 +112,11 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
         user.organization.id,
         country.code,
     ):
-        raise refusal(
-            400,
-            f"Renting a number in {country.code} needs an approved regulatory bundle (bundle_id); "
-            "contact Close support.",
+        raise choices.refused(
+            "refusal-codes",
             status="needs-more-info",
+            message=f"Renting a number in {country.code} needs an approved regulatory bundle (bundle_id); "
+            "contact Close support.",
         )
     if order.with_mms is True:
         offers = [offer for offer in offers if offer.block.mms]
@@ -120,10 +125,11 @@ def plan(scenario: Scenario, user: User, order: Order) -> list[Offer]:
     if order.with_sms is not False:
         offers = [offer for offer in offers if offer.block.sms]
         if not offers:
-            raise refusal(
-                400,
-                f"Only numbers without SMS are available for a {describe(order)}; retry with with_sms set to false.",
+            raise choices.refused(
+                "refusal-codes",
                 status="has-voice-only",
+                message=f"Only numbers without SMS are available for a {describe(order)}; "
+                "retry with with_sms set to false.",
             )
     # Prefer what was asked for: capable numbers by default, plain ones when capability is declined.
     return sorted(
@@ -152,13 +158,17 @@ def _next_month(moment: dt.datetime) -> dt.datetime:
     return moment.replace(year=moment.year + year, month=month + 1, day=min(moment.day, 28))
 
 
-def rental_factory(user: User, order: Order, owners: tuple[User, ...], generation: str) -> Any:
+def rental_factory(user: User, order: Order, owners: tuple[User, ...], generation: str, choices: Choices) -> Any:
     """Return a function that builds the Rental of a number in a block for this order.
 
     `owners` are the users the number is assigned to; `generation` shapes the resource
     (the seed-era endpoint had no `participant_groups` and listed participants of group
-    numbers only).
+    numbers only); so do the readings of `user-id-first-assignee`, `participants-requester`
+    and `number-formatted-international`.
     """
+    owner_id = choices.setting("user-id-first-assignee")(user.id, [owner.id for owner in owners])
+    formatted = choices.setting("number-formatted-international")
+    lists_requester = generation != "seed" and choices.setting("participants-requester")
 
     def make(block: Block, candidate: Candidate) -> Rental:
         parsed, e164 = candidate.parsed, candidate.e164
@@ -166,10 +176,11 @@ def rental_factory(user: User, order: Order, owners: tuple[User, ...], generatio
         created = now.isoformat()
         group = order.sharing == "group"
         participants = [owner.id for owner in owners]
+        listed = group or (generation != "seed" and order.assign_to is not None) or lists_requester
         resource: dict[str, Any] = {
             "id": _new_id("phon"),
             "number": e164,
-            "number_formatted": numbers.international_format(parsed),
+            "number_formatted": formatted(parsed),
             "country": block.country,
             "type": "internal",
             "carrier": block.carrier,
@@ -179,7 +190,7 @@ def rental_factory(user: User, order: Order, owners: tuple[User, ...], generatio
             "is_premium": False,
             "is_verified": True,
             "is_group_number": group,
-            "user_id": None if group else owners[0].id,
+            "user_id": None if group else owner_id,
             "organization_id": user.organization.id,
             "label": None,
             "address_id": None,
@@ -197,7 +208,7 @@ def rental_factory(user: User, order: Order, owners: tuple[User, ...], generatio
             "was_ported": False,
             "inbound_ring_duration": None,
             "voicemail_greeting_url": None,
-            "participants": participants if group or generation != "seed" else [],
+            "participants": participants if listed else [],
             "phone_numbers": [],
             "phone_numbers_formatted": [],
         }

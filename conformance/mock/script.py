@@ -4,7 +4,9 @@ Integrations with Close must handle rate limits, refusals and outages, which the
 cannot produce on demand. A test queues answers (`MockApp.script`, the pytest plugin's
 `close_mock.next_answers(...)`, or `POST /__mock__/script`); each request to the endpoint
 takes the next one instead of the normal pipeline. Nothing is rented for a scripted answer,
-except `slow`, which answers normally after a pause.
+except `slow`, which answers normally after a pause. A scripted answer follows the readings of
+the contract's choices the mock follows, as the normal one would (a billing-error's code, the
+429's Retry-After).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.errors import ScriptError as ScriptError  # noqa: PLC0414 - still importable from here
-from conformance.mock.pipeline import rate_limited
+from conformance.mock.choices import Choices
 from conformance.mock.replies import Reply, refusal
 
 KINDS = {
@@ -24,9 +26,9 @@ KINDS = {
     "drop": "the connection is closed in the middle of the answer",
     "slow": "the normal answer after a pause (`delay`: seconds, default 2), for client timeouts",
     "sold-out": "404: no number is left",
-    "has-voice-only": "400 has-voice-only",
-    "needs-more-info": "400 needs-more-info",
-    "billing-error": "400 billing-error",
+    "has-voice-only": "400 has-voice-only (or the code of the refusal-codes reading in force)",
+    "needs-more-info": "400 needs-more-info (likewise)",
+    "billing-error": "400 billing-error (likewise)",
 }
 
 
@@ -41,18 +43,19 @@ class OddAnswer:
         """A numeric option of this answer."""
         return dict(self.options).get(name, default)
 
-    def reply(self) -> Reply | None:
-        """The answer to send, or None for `drop` and `slow` (handled by the server)."""
+    def reply(self, choices: Choices | None = None) -> Reply | None:
+        """The answer to send under the readings in force, or None for `drop` and `slow` (handled by the server)."""
         kind = self.kind
+        choices = choices or Choices()
         if kind == "rate-limited":
-            return rate_limited(20, 1.0, self.option("reset", 1.0))
+            return choices.answer("retry-after", limit=20, window=1.0, reset=self.option("reset", 1.0))
         if kind == "server-error":
             status = int(self.option("status", 503))
             return Reply(status, {"status": "error", "error": "The service is unavailable (scripted by the test)."})
         if kind == "sold-out":
             return refusal(404, "No number is left for this request (scripted by the test).").reply
         if kind in ("has-voice-only", "needs-more-info", "billing-error"):
-            return refusal(400, f"Refused with {kind} (scripted by the test).", status=kind).reply
+            return choices.answer("refusal-codes", status=kind, message=f"Refused with {kind} (scripted by the test).")
         return None
 
 

@@ -165,3 +165,17 @@ def test_a_port_in_use_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert err.startswith("close-mock: cannot listen on 127.0.0.1:")
     assert "Traceback" not in err
+
+
+def test_serve_follows_readings_of_the_rentals_choices() -> None:
+    choices = ["--choice", "body-limit=16-kib", "--choice", "www-authenticate=absent"]
+    with mock_process(*choices) as (origin, process):
+        large = httpx.post(
+            origin + ENDPOINT, json={"country": "US", "bundle_id": "b" * 20_000}, auth=("mock_admin_key", "")
+        )
+        unknown = httpx.post(origin + ENDPOINT, json={"country": "US"}, auth=("nobody_at_all", ""))
+    assert large.status_code == 413
+    assert unknown.status_code == 401
+    assert "www-authenticate" not in unknown.headers
+    line = next(line for line in process.out.splitlines() if "follows other readings than the contract's" in line)
+    assert set(line.split(": ", 2)[2].split(", ")) == {"body-limit=16-kib", "www-authenticate=absent"}

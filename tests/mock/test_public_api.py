@@ -24,6 +24,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         "script",
         "server",
         "store",
+        "validation",
     }
     public = {name for name in dir(conformance.mock) if not name.startswith("_")} - modules
     assert public == set(conformance.mock.__all__)

@@ -121,13 +121,13 @@ def request_faults(contract: Contract, exchange: Exchange) -> tuple[Any, list[Fa
     """The body as strict JSON, and every reason the contract forbids this rental request."""
     faults: list[Fault] = []
     media = contract.media_type_problem(exchange.request_header("content-type"))
-    body_pointer = (*contract.rental.pointer, "requestBody", "content", "application/json")
     if media is not None:
         missing = media == "no Content-Type"
         basis = contract.chosen("content-type-missing") if missing else contract.documented("status-codes")
         faults.append(Fault(media, None, basis, f"the body was sent with {media}", "content-type"))
     if not exchange.body:
-        faults.append(Fault("no body", None, contract.basis(body_pointer), "the request has no body", "body"))
+        required = contract.basis((*contract.rental.pointer, "requestBody"))  # `required: true`, not its content's
+        faults.append(Fault("no body", None, required, "the request has no body", "body"))
         return None, faults
     try:
         body = jsonbody.read_strict(exchange.body)

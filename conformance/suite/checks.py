@@ -173,6 +173,16 @@ def _qualified(keyword: str, instance: Any) -> str:
     return f"{keyword}:null" if keyword == "type" and instance is None else keyword
 
 
+def basis_within(contract: Contract, pointer: tuple[str | int, ...], operation: Operation | None) -> Basis:
+    """The basis of a rule at `pointer` that belongs to `operation`: its own marker, else the operation's source.
+
+    A part an operation shares through a `$ref` (a response or a parameter under `components`)
+    records no source of its own: it stands on the operation's, as it would if written inline.
+    """
+    basis = contract.basis(pointer)
+    return basis if basis.is_choice or basis.ref or operation is None else contract.basis(operation.pointer)
+
+
 def parameter_faults(contract: Contract, operation: Operation, values: dict[str, str]) -> list[Fault]:
     """Why the contract forbids the path parameters of a request (an id of the wrong form)."""
     faults = []
@@ -316,7 +326,7 @@ def content_type_conformance(seen: View, _memory: Memory) -> list[Problem] | Non
         return []
     shown = media or "no Content-Type"
     return _problem(
-        seen.contract.basis(pointer),
+        basis_within(seen.contract, pointer, seen.operation),
         f"{seen.status}: {shown}",
         f"The {seen.status} answer came as {shown}; the contract documents {', '.join(response['content'])}.",
     )
@@ -381,7 +391,7 @@ def response_schema_conformance(seen: View, _memory: Memory) -> list[Problem] | 
         if not seen.response_body and not response.get("content"):
             return []
         return _problem(
-            seen.contract.basis(pointer),
+            basis_within(seen.contract, pointer, seen.operation),
             f"{seen.status}: not JSON",
             f"The {seen.status} body is not JSON: {seen.response_body[:80]!r}.",
         )

@@ -184,15 +184,27 @@ def basis_within(contract: Contract, pointer: tuple[str | int, ...], operation: 
 
 
 def parameter_faults(contract: Contract, operation: Operation, values: dict[str, str]) -> list[Fault]:
-    """Why the contract forbids the path parameters of a request (an id of the wrong form)."""
+    """Why the contract forbids the path parameters of a request (an id of the wrong form).
+
+    Parameters are declared on the path (for every method) or on the operation (which wins), each
+    inline or by a `$ref`.
+    """
+    declared: dict[str, tuple[tuple[str | int, ...], dict[str, Any]]] = {}
+    for where in (operation.pointer[:-1], operation.pointer):
+        for index, written in enumerate(contract.node((*where, "parameters")) or []):
+            pointer: tuple[str | int, ...] = (*where, "parameters", index)
+            if isinstance(written, dict) and isinstance(written.get("$ref"), str):
+                pointer = tuple(written["$ref"].lstrip("#/").split("/"))
+            parameter = contract.node(pointer)
+            if isinstance(parameter, dict):
+                declared[str(parameter.get("name"))] = (pointer, parameter)
     faults = []
-    for index, parameter in enumerate(operation.document.get("parameters", [])):
-        name = parameter.get("name")
+    for name, (pointer, parameter) in declared.items():
         schema = parameter.get("schema")
         if name not in values or not isinstance(schema, dict):
             continue
         if not jsonschema_rs.validator_for(schema).is_valid(values[name]):
-            basis = contract.basis((*operation.pointer, "parameters", index, "schema"))
+            basis = basis_within(contract, (*pointer, "schema"), operation)
             faults.append(
                 Fault(f"{name}: form", name, basis, f"{name} {values[name][:40]!r} is not of its form", "schema")
             )

@@ -30,7 +30,8 @@ from conformance.suite.report import MAX_FIX_FIRST, RESULT_LINE
 
 TEMPLATE = "report.html.jinja"
 MAX_VIOLATIONS_OPEN = 8  # violation cards shown open; the rest start folded
-MAX_VIOLATIONS = 200  # cards written at all; report.json has every one
+MAX_VIOLATIONS = 100  # cards written at all; report.json has every one
+MAX_PAGE_BODY = 2_000  # characters of a request or response body shown (report.json and the HAR hold more)
 MAX_LISTED = 50  # rental ids, held numbers, not-checked lines shown before "more"
 MAX_SCATTER = 2_000  # exchanges drawn one dot each; more are drawn as a band per pixel column
 CHART_WIDTH = 1000  # SVG user units; the charts scale to the page's width
@@ -56,12 +57,18 @@ def _first_line(text: str, limit: int = 160) -> str:
 
 
 def _pretty(body: str) -> str:
-    """A JSON body indented for reading; anything else (or a cut body) as it is."""
+    """A JSON body indented for reading (anything else, or a cut body, as it is), cut to MAX_PAGE_BODY."""
     try:
         parsed = json.loads(body)
     except ValueError:
-        return body
-    return json.dumps(parsed, indent=2, ensure_ascii=False) if isinstance(parsed, dict | list) else body
+        shown = body
+    else:
+        shown = json.dumps(parsed, indent=2, ensure_ascii=False) if isinstance(parsed, dict | list) else body
+    if len(shown) <= MAX_PAGE_BODY:
+        return shown
+    cut = shown.rfind("\n", 0, MAX_PAGE_BODY)
+    cut = cut if cut > MAX_PAGE_BODY // 2 else MAX_PAGE_BODY
+    return f"{shown[:cut]}\n… ({len(shown) - cut:,} more characters in report.json and exchanges.har)"
 
 
 def _headers(pairs: list[list[str]]) -> str:

@@ -102,6 +102,13 @@ def headline(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         seconds = replay["seconds"]["median"]
         target = f"replay of {replay['exchanges']:,} exchanges < 10 s (start-up included)"
         lines.append((target, f"{seconds:.1f} s", "yes" if seconds < 10 else "no"))
+    if "page" in results:
+        page = results["page"]
+        size = max(figures["bytes"] for figures in page["pages"].values())
+        opens = max(figures["open_seconds"]["median"] for figures in page["pages"].values())
+        met = "yes" if size < 5_000_000 and opens < 2 else "no"
+        target = f"HTML report of a replay of {page['exchanges']:,} exchanges < 5 MB, opens < 2 s"
+        lines.append((target, f"{size / 1e6:.2f} MB, {opens:.2f} s", met))
     if "plugin" in results:
         cost = results["plugin"]["rental_ms_per_test"]["median"]
         lines.append(("close_mock costs <= 50 ms per test (clean state and a rental)", f"{cost:.1f} ms",
@@ -166,6 +173,31 @@ def _traffic_section(replay: dict[str, Any], proxy: dict[str, Any]) -> list[str]
             if proxy.get("prism_added_p50_ms") and proxy["prism_added_p50_ms"]["median"] > 0
             else []
         ),
+    ]
+
+
+def _page_section(page: dict[str, Any]) -> list[str]:
+    """BENCHMARKS.md's section on the HTML report."""
+    what = {
+        "report.html": "report.html as `close-conformance replay --report-dir` writes it",
+        "report-with-timeline.html": "the same record with a timeline of every exchange (from the HAR)",
+    }
+    rows = [
+        f"| {what.get(name, name)} | {figures['bytes'] / 1e6:.2f} | {spread(figures['open_seconds'], '.2f')} |"
+        for name, figures in page["pages"].items()
+    ]
+    return [
+        "",
+        "## HTML report",
+        "",
+        (
+            f"The report of a replay of {page['exchanges']:,} exchanges, opened in headless {page['chromium']} "
+            "(from the navigation to the page loaded and painted):"
+        ),
+        "",
+        "| page | MB | opens in s (spread) |",
+        "|---|---|---|",
+        *rows,
     ]
 
 
@@ -255,6 +287,8 @@ def markdown(results: dict[str, Any]) -> str:
         out.append(f"| make {name} | {spread(g['seconds'], '.2f')} |")
     if "replay" in results and "proxy" in results:
         out += _traffic_section(results["replay"], results["proxy"])
+    if "page" in results:
+        out += _page_section(results["page"])
     if "plugin" in results:
         plugin = results["plugin"]
         out += [

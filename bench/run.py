@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench import plugin, traffic
+from bench import page, plugin, traffic
 from bench.client import bench_client
 from bench.generation import bench_generation
 from bench.harness import ROOT, Settings, python_load, wrk
@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     results["replay"] = traffic.bench_replay(settings, progress)
     load = python_load if settings.smoke or not shutil.which("wrk") else wrk
     results["proxy"] = traffic.bench_proxy(settings, progress, load)
+    progress("HTML report (headless Chromium)")
+    results["page"] = page.bench_page(settings, progress)
     progress("pytest plugin")
     results["plugin"] = plugin.bench_plugin(settings, progress)
     if args.notes and args.notes.exists():

@@ -11,6 +11,8 @@ NODE_TOOLS := tools/node
 SPECTRAL := $(NODE_TOOLS)/node_modules/.bin/spectral
 OASDIFF := $(NODE_TOOLS)/node_modules/.bin/oasdiff
 CONTRACT := openapi/close-phone-numbers.yaml
+# Debian's Chromium, for the HTML report's browser tests and its bench job (driven over the DevTools pipe).
+CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
 .PHONY: help setup lock generate check-generated check-breaking changelog lint-spec lint-workflows lint format typecheck test test-only conformance mock dist bench clean
@@ -28,6 +30,12 @@ $(STAMP): pyproject.toml requirements.lock
 $(SPECTRAL): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The browser is its own stamp: installed once (as root, else with sudo), skipped while it is there.
+$(CHROMIUM):
+	@echo "installing chromium (Debian package) for the HTML report's browser tests"
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 setup: $(STAMP) $(SPECTRAL) ## Create .venv with the pinned packages and the npm tools (Spectral, oasdiff, Prism)
 
@@ -71,7 +79,7 @@ typecheck: $(STAMP) ## mypy --strict on the project and on the generated client
 	$(BIN)/mypy
 	$(BIN)/mypy --strict generated_client/close_phone_numbers_client
 
-test-only: $(STAMP) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
+test-only: $(STAMP) $(CHROMIUM) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
 	@# pytest exits 5 when it collected no test: that is a failure here, never a pass.
 	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
@@ -87,7 +95,7 @@ dist: $(STAMP) ## Build sdist and wheel of the client and of the conformance pac
 mock: $(STAMP) ## Serve the mock on http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
 	$(BIN)/close-mock serve
 
-bench: $(STAMP) $(SPECTRAL) ## Measure mock, suite, client, generation against peers; writes BENCHMARKS.md
+bench: $(STAMP) $(SPECTRAL) $(CHROMIUM) ## Measure mock, suite, client, generation against peers; writes BENCHMARKS.md
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get install -y -qq wrk; fi; }
 	$(BIN)/python -m bench $(BENCH_ARGS)

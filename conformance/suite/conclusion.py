@@ -224,7 +224,7 @@ def could_it_test(conclusion: Conclusion) -> None:
         )
         example = next(e for e in evidence.exchanges if e.scheme == scheme and e.status == 401)
         evidence.extra.append(Finding("authentication", problem, example))
-    judged_any = verdicts.findings() or evidence.extra
+    judged_any = verdicts.findings() or evidence.extra or failures  # a server failure is a violation too
     if conclusion.business_reached() == 0 and not judged_any and not evidence.unreachable:
         unjudged = evidence.pacing.get("unjudged", 0)
         why = f" ({unjudged} were still rate limited, 429, after waiting)" if unjudged else ""

@@ -330,7 +330,12 @@ def bench_page(settings: Settings, progress: Callable[[str], None]) -> dict[str,
     for name, figures in measured.items():
         seconds = figures["open_seconds"]
         progress(f"  {name}: {figures['bytes'] / 1e6:.2f} MB, opens in {seconds['min']:.2f}-{seconds['max']:.2f} s")
-    return {"exchanges": exchanges, "pages": measured, "chromium": chromium_version()}
+    return {
+        "exchanges": exchanges,
+        "pages": measured,
+        "chromium": chromium_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def chromium_version() -> str:
@@ -338,7 +343,7 @@ def chromium_version() -> str:
     if not CHROMIUM.exists():
         return ""
     done = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True, check=False)
-    return done.stdout.strip()
+    return done.stdout.split(" built on ")[0].strip()  # Debian adds "built on Debian GNU/Linux 12 (bookworm)"
 
 
 def screenshot(report_dir: Path, output: Path, *, width: int = 1280, height: int = 900, mobile: bool = False) -> None:

@@ -183,7 +183,7 @@ def _page_section(page: dict[str, Any]) -> list[str]:
         "report-with-timeline.html": "the same record with a timeline of every exchange (from the HAR)",
     }
     rows = [
-        f"| {what.get(name, name)} | {figures['bytes'] / 1e6:.2f} | {spread(figures['open_seconds'], '.2f')} |"
+        f"| {what.get(name, name)} | {figures['bytes'] / 1000:,.0f} | {spread(figures['open_seconds'], '.2f')} |"
         for name, figures in page["pages"].items()
     ]
     return [
@@ -192,10 +192,10 @@ def _page_section(page: dict[str, Any]) -> list[str]:
         "",
         (
             f"The report of a replay of {page['exchanges']:,} exchanges, opened in headless {page['chromium']} "
-            "(from the navigation to the page loaded and painted):"
+            f"(from the navigation to the page loaded and painted; measured {page.get('date', 'with the rest')}):"
         ),
         "",
-        "| page | MB | opens in s (spread) |",
+        "| page | KB | opens in s (spread) |",
         "|---|---|---|",
         *rows,
     ]

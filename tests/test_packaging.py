@@ -59,9 +59,10 @@ def test_the_wheel_serves_the_mock_alone_and_the_suite_with_its_extra_outside_th
     )  # fmt: skip
     assert with_suite.returncode == 0, with_suite.stdout + with_suite.stderr
     run = subprocess.run(
-        [str(env_dir / "bin" / "close-conformance"), "--quiet", "--examples", "10"],
+        [str(env_dir / "bin" / "close-conformance"), "--quiet", "--examples", "10", "--report-dir", "reports"],
         capture_output=True, text=True, check=False, cwd=tmp_path, env=clean_env,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Result: CONFORMANT" in run.stdout
+    assert "<html" in (tmp_path / "reports" / "report.html").read_text()  # the page's template is in the wheel
     assert not (tmp_path / ".hypothesis").exists()  # nothing left in the user's directory

@@ -25,6 +25,7 @@ from xml.etree import ElementTree as ET
 import harfile
 
 from conformance.suite.conclusion import CANNOT_TEST, CONFORMANT, NOT_CONFORMANT, SHORT_OF_COVERAGE
+from conformance.suite.coverage import ROLES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -402,8 +403,33 @@ def _har_index(conclusion: Conclusion) -> _HarIndex:
     return _HarIndex({exchange.number: index for index, exchange in enumerate(conclusion.evidence.exchanges)})
 
 
-def _example(exchange: Exchange, origin: str, index: _HarIndex, *, files: bool) -> dict[str, Any]:
+def _timeline(conclusion: Conclusion) -> list[list[Any]]:
+    """Per exchange: [start s, elapsed ms, status, operation, 429s waited out, ms waited, failure kind].
+
+    Start counts from the run's start, or from the first recorded exchange when the recording is
+    older than the replay (None: the recording has no time).
+    """
+    evidence, contract = conclusion.evidence, conclusion.source.contract
+    origin = min([evidence.started, *(e.started for e in evidence.exchanges if e.started)])
+    rows: list[list[Any]] = []
+    for exchange in evidence.exchanges:
+        match = contract.match(exchange.method, exchange.path)
+        operation = match.operation if match is not None else None
+        rows.append([
+            round(exchange.started - origin, 3) if exchange.started else None,
+            round(exchange.elapsed * 1000, 2),
+            exchange.status if exchange.answered else None,
+            ROLES.get(operation.id, operation.id) if operation is not None else exchange.method,
+            len(exchange.rate_limited),
+            round(exchange.waited * 1000, 1),
+            exchange.failure,
+        ])  # fmt: skip
+    return rows
+
+
+def _example(exchange: Exchange, origin: str, index: _HarIndex, *, files: bool, problem: str) -> dict[str, Any]:
     return {
+        "problem": problem,
         "exchange": exchange.number,
         "har_entry": index.by_number.get(exchange.number),
         "probe": exchange.probe,
@@ -450,7 +476,9 @@ def record(conclusion: Conclusion, *, files: bool = True) -> dict[str, Any]:
             "explained_by": v.explained_by,
             "probes": v.probes,
             "examples": [
-                _example(f.exchange, origin, index, files=files) for f in v.examples if f.exchange is not None
+                _example(f.exchange, origin, index, files=files, problem=f.problem.message)
+                for f in v.examples
+                if f.exchange is not None
             ],
         }
         for v in conclusion.violations
@@ -517,6 +545,7 @@ def record(conclusion: Conclusion, *, files: bool = True) -> dict[str, Any]:
         "lifecycle": evidence.lifecycle,
         "accounting": evidence.accounting,
         "stopped": evidence.stopped,
+        "timeline": _timeline(conclusion),
     }
 
 

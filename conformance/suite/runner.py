@@ -164,7 +164,7 @@ def _assign_lists(guard: Guard, assignees: tuple[str, ...]) -> tuple[tuple[str, 
 
 def _retry_voice_only(guard: Guard, contract: Contract) -> None:
     """Send, once each, the retry every `has-voice-only` answer to a valid request asks for."""
-    sent: set[bytes] = set()
+    sent: set[str] = set()  # each retry once, however the keys of the requests that asked for it were ordered
     for exchange in guard.exchanges:
         answer = exchange.json() if exchange.status == 400 and exchange.allowed_body else None
         if not isinstance(answer, dict) or answer.get("status") != "has-voice-only" or exchange.auth != "real":
@@ -172,16 +172,17 @@ def _retry_voice_only(guard: Guard, contract: Contract) -> None:
         request = json.loads(exchange.body)
         if not isinstance(request, dict) or request.get("with_sms") is False:
             continue
-        retry = json.dumps(checks.voice_only_retry(request)).encode()
-        if retry in sent:
+        retry = checks.voice_only_retry(request)
+        key = json.dumps(retry, sort_keys=True)
+        if key in sent:
             continue
-        sent.add(retry)
+        sent.add(key)
         headers = [("content-type", "application/json"), ("authorization", basic(PLACEHOLDER_ANY))]
         guard.forward(
             "POST",
             guard.upstream_prefix + contract.rental.path,
             headers,
-            retry,
+            json.dumps(retry).encode(),
             probe="retry after has-voice-only",
             follow_up=True,
         )

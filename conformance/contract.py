@@ -277,11 +277,26 @@ class Contract:
         response = self.operation["responses"].get("400", {})
         return frozenset(response.get("x-business-fields", []))
 
+    @functools.cached_property
+    def chosen_statuses(self) -> frozenset[int]:
+        """HTTP codes another reading of one of the rental's choices answers a refusal with (402, 409, 422)."""
+        found: set[int] = set()
+        for response in self.operation.get("responses", {}).values():
+            marker = response.get("x-choice") if isinstance(response, dict) else None
+            for choice_id in [marker] if isinstance(marker, str) else marker if isinstance(marker, list) else []:
+                choice = self.choices.get(str(choice_id))
+                found.update(choice.statuses if choice is not None else ())
+        return frozenset(found)
+
     def is_business_answer(self, status: int, body: Any) -> bool:
-        """Whether the endpoint's business rules answered (not the router, authentication or validation)."""
+        """Whether the endpoint's business rules answered (not the router, authentication or validation).
+
+        A code another reading of a choice refuses with (a 402 billing-error, a 422 has-voice-only)
+        is read as a 400 would be: the body says whether the business rules gave it.
+        """
         if status in (201, 403):
             return True
-        if not isinstance(body, dict) or status not in (400, 404):
+        if not isinstance(body, dict) or status not in (400, 404, *self.chosen_statuses):
             return False
         said, named = body.get("status"), body.get("field-errors")
         if status == 404:
@@ -296,9 +311,9 @@ class Contract:
 
     def refused_as_invalid(self, status: int, body: Any) -> bool:
         """Whether an answer refuses the request as malformed (validation, size, content type)."""
-        if status in (413, 415, 422):
+        if status in (413, 415):
             return True
-        return status == 400 and not self.is_business_answer(status, body)
+        return status in (400, 422) and not self.is_business_answer(status, body)
 
     def media_type_problem(self, content_type: str | None) -> str | None:
         """Why a request's Content-Type is not one the rental accepts (None: it is).

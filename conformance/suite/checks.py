@@ -290,11 +290,34 @@ def status_code_conformance(seen: View, _memory: Memory) -> list[Problem] | None
         return []
     listed = ", ".join(documented)
     return _problem(
-        seen.contract.status_basis(operation, seen.status),
+        _status_basis(seen, operation),
         str(seen.status),
         f"{operation.method} {operation.path} answered {seen.status}, which the contract does not document "
         f"for it (documented: {listed}).",
     )
+
+
+def _status_basis(seen: View, operation: Operation) -> Basis:
+    """The basis of an undocumented code: the choice one of whose readings answers with it.
+
+    Two of the rental's choices answer 422 in a reading of theirs (`refusal-codes`, `assignee-code`);
+    a refusal that names only the fields of the business rules (`x-business-fields`: assign_to) in
+    `field-errors` is the assignee rule's.
+    """
+    basis = seen.contract.status_basis(operation, seen.status)
+    named = seen.answer.get("field-errors") if isinstance(seen.answer, dict) else None
+    assignee = seen.contract.choices.get("assignee-code")
+    if (
+        basis.is_choice
+        and seen.renting
+        and assignee is not None
+        and seen.status in assignee.statuses
+        and isinstance(named, dict)
+        and named
+        and set(named) <= seen.contract.business_fields
+    ):
+        return seen.contract.chosen(assignee.id)
+    return basis
 
 
 @check("405 with Allow for undocumented methods")

@@ -66,8 +66,10 @@ def summary_markdown(conclusion: Conclusion) -> str:
     if conclusion.settings.baseline is not None:
         new = [v.key for v in conclusion.violations if v.baseline == "new"]
         lines += ["### Since the baseline", ""]
+        unjudged = [item.key for item in conclusion.unjudged_baseline]
         lines += [f"- new: `{key}`" for key in new] + [f"- fixed: `{item.key}`" for item in conclusion.fixed]
-        lines += ["- nothing changed"] if not new and not conclusion.fixed else []
+        lines += [f"- not judged this run (not known to be fixed): `{key}`" for key in unjudged]
+        lines += ["- nothing changed"] if not new and not conclusion.fixed and not unjudged else []
         lines.append("")
     chosen = conclusion.chosen
     if chosen:

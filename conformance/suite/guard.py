@@ -123,9 +123,11 @@ class Guard:
         self.workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="conformance-guard")
         self.server = Server(wire.front(self._relay, self.workers))
         self.on_exchange: Callable[[Exchange], None] | None = None
-        # The ledger file's hooks: before a POST that could rent goes out, after a rental, after a release.
+        # The ledger file's hooks: before a POST that could rent goes out, after a rental, after such a POST
+        # was answered without renting, after a release.
         self.before_rental: Callable[[Exchange], None] | None = None
         self.on_rented: Callable[[str], None] | None = None
+        self.on_answered: Callable[[Exchange], None] | None = None
         self.on_released: Callable[[str], None] | None = None
 
     @property
@@ -256,6 +258,9 @@ class Guard:
         rented, released = self._record(exchange)
         if rented and self.on_rented:
             self.on_rented(rented)
+        settled = exchange.method == "POST" and exchange.could_rent and exchange.answered and not exchange.rented
+        if settled and self.on_answered:
+            self.on_answered(exchange)
         if released and self.on_released:
             self.on_released(released)
         if self.on_exchange:

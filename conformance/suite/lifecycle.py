@@ -91,6 +91,10 @@ class Book:
         """After a 2xx to a POST: the id to release."""
         self.write({"event": "rented", "id": rental_id})
 
+    def answered(self, _exchange: Exchange) -> None:
+        """After a POST that could rent was answered without renting: it is no longer one that may have."""
+        self.write({"event": "answered"})
+
     def released(self, rental_id: str) -> None:
         """After a release succeeded."""
         self.write({"event": "released", "id": rental_id})

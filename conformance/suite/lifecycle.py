@@ -117,25 +117,25 @@ def read(path: Path) -> Held:
     held = Held()
     base, pending = "", 0
     for number, line in enumerate(lines, 1):
-        try:
+        try:  # a line without what its event needs (a base URL, an id) is as damaged as one that is no JSON
             event = json.loads(line)
             kind = event["event"]
+            if kind == "run":
+                base = str(event["base_url"])
+                held.by_base.setdefault(base, [])
+            elif kind == "renting":
+                pending += 1
+            elif kind == "rented":
+                pending = max(pending - 1, 0)
+                held.by_base.setdefault(base, []).append(str(event["id"]))
+            elif kind == "released":
+                ids = held.by_base.setdefault(base, [])
+                if event["id"] in ids:
+                    ids.remove(event["id"])
+            elif kind == "answered":
+                pending = max(pending - 1, 0)
         except (ValueError, KeyError, TypeError):
             raise LedgerError(f"{path}:{number}: not a ledger line") from None
-        if kind == "run":
-            base = str(event["base_url"])
-            held.by_base.setdefault(base, [])
-        elif kind == "renting":
-            pending += 1
-        elif kind == "rented":
-            pending = max(pending - 1, 0)
-            held.by_base.setdefault(base, []).append(str(event["id"]))
-        elif kind == "released":
-            ids = held.by_base.setdefault(base, [])
-            if event["id"] in ids:
-                ids.remove(event["id"])
-        elif kind == "answered":
-            pending = max(pending - 1, 0)
     held.unknown = pending
     return held
 

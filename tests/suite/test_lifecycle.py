@@ -14,11 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance import contract
+from conformance.errors import LedgerError
 from conformance.mock import build
 from conformance.mock.server import MockServer
 from conformance.suite import lifecycle
 from conformance.suite.cli import main
+from conformance.suite.credentials import PLACEHOLDER_ANY, Secrets, basic
+from conformance.suite.guard import Guard, Policy
 from tests.suite.faulty import Answer, Fault, FaultyServer
+from tests.suite.views import rental
 
 FULL = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "20"]
 CREDENTIALS = {"CLOSE_API_KEY": "mock_admin_key", "CLOSE_BEARER_TOKEN": "mock_oauth_token"}
@@ -208,3 +213,102 @@ def test_a_server_whose_release_or_read_is_wrong_is_caught(method, rewrite, expe
     if rewrite is _failing_release:
         assert "Still held after the run" in out  # ... and what is still held is listed, with how to release it
         assert "close-conformance release --ledger" in out
+
+
+# -- the ledger, on its own ------------------------------------------------------------------------
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_book_opens_its_folder_and_records_the_run_then_each_event_on_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "state" / "ledger.jsonl"
+    book = lifecycle.Book.open(path, "https://api.example.invalid/api/v1")
+    attempt = rental()
+    book.renting(attempt)
+    book.rented("phon_a1")
+    book.answered(attempt)
+    book.released("phon_a1")
+    events = _events(path)
+    assert [event["event"] for event in events] == ["run", "renting", "rented", "answered", "released"]
+    assert events[0]["base_url"] == "https://api.example.invalid/api/v1"
+    assert all(event["at"].endswith("+00:00") for event in events)
+    assert attempt.body.decode() not in path.read_text()  # a request is recorded by a hash, never its body
+    assert len(events[1]["request"]) == 16
+
+
+def test_the_ledger_says_what_is_still_held_per_base_url(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    first = lifecycle.Book.open(path, "https://one.invalid/api/v1")
+    first.rented("phon_a1")
+    first.rented("phon_a2")
+    first.released("phon_a1")
+    second = lifecycle.Book.open(path, "https://two.invalid/api/v1")  # one file may hold several runs
+    second.rented("phon_b1")
+    second.released("phon_nobody")  # not rented here: nothing to take away
+    held = lifecycle.read(path)
+    assert held.by_base == {"https://one.invalid/api/v1": ["phon_a2"], "https://two.invalid/api/v1": ["phon_b1"]}
+    assert held.unknown == 0
+
+
+def test_a_rental_request_without_a_recorded_outcome_may_have_rented(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    book = lifecycle.Book.open(path, "https://one.invalid/api/v1")
+    for _ in range(4):
+        book.renting(rental())
+    book.rented("phon_a1")  # one rented
+    book.answered(rental())  # one refused
+    assert lifecycle.read(path).unknown == 2  # two went out and nobody knows what became of them
+
+
+def test_a_refused_rental_through_the_guard_is_recorded_as_answered_and_a_timeout_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    headers = [("content-type", "application/json"), ("authorization", basic(PLACEHOLDER_ANY))]
+    with MockServer(build()) as mock:
+        base_url = mock.origin + "/api/v1"
+        book = lifecycle.Book.open(path, base_url)
+        secrets = Secrets("mock_admin_key", None, "basic")
+        with Guard(base_url, secrets, Policy("full", 10), contract.today()) as guard:
+            guard.before_rental, guard.on_rented, guard.on_answered = book.renting, book.rented, book.answered
+            guard.forward(
+                "POST", "/api/v1/phone_number/request/internal/", headers, b'{"country": "US", "prefix": "999"}'
+            )
+    assert [event["event"] for event in _events(path)] == ["run", "renting", "answered"]
+    assert lifecycle.read(path).unknown == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "number"), [("not json", 2), ('{"no": "event"}', 2), ("[1, 2]", 2), ('{"event": "rented"}', 2)]
+)
+def test_a_damaged_ledger_line_names_the_file_and_line(tmp_path: Path, line: str, number: int) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text('{"event": "run", "base_url": "https://one.invalid"}\n' + line + "\n")
+    with pytest.raises(LedgerError, match=f"{path}:{number}: not a ledger line"):
+        lifecycle.read(path)
+
+
+def test_a_ledger_that_cannot_be_read_or_written_is_a_ledger_error(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match=r"cannot read the ledger .*missing\.jsonl"):
+        lifecycle.read(tmp_path / "missing.jsonl")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(LedgerError, match=r"--ledger .*a-file/ledger\.jsonl"):
+        lifecycle.Book.open(tmp_path / "a-file" / "ledger.jsonl", "https://one.invalid")
+    (tmp_path / "a-folder.jsonl").mkdir()
+    with pytest.raises(LedgerError, match=r"cannot write the ledger .*a-folder\.jsonl"):
+        lifecycle.Book(tmp_path / "a-folder.jsonl", "https://one.invalid").write({"event": "run"})
+
+
+def test_a_runs_ledger_is_in_its_report_folder_else_a_new_file_in_the_users_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lifecycle.default_ledger(tmp_path / "report") == tmp_path / "report" / "ledger.jsonl"
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    made = lifecycle.default_ledger(None)
+    assert made.parent == tmp_path / "state" / "close-conformance"
+    assert made.name.startswith("ledger-")
+    assert made.suffix == ".jsonl"
+    assert made != lifecycle.default_ledger(None)  # each run a file of its own
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert lifecycle.default_ledger_dir() == tmp_path / "home" / ".local" / "state" / "close-conformance"

@@ -149,6 +149,22 @@ def test_without_a_recorded_time_the_date_header_tells_when_and_without_either_i
     assert recordings.read_document(dump(document), "x.yaml")[0].started == 0.0
 
 
+@pytest.mark.parametrize(
+    ("recorded_at", "known"),
+    [
+        ("2026-11-28T04:00:00Z", True),
+        ("2026-11-28T05:00:00+01:00", True),
+        ("Sat, 28 Nov 2026 04:00:00 GMT", True),  # Ruby VCR's form
+        ("2026-11-28T04:00:00", False),  # no offset: whose zone? unknown, not UTC
+        ("yesterday", False),
+    ],
+)
+def test_the_forms_of_a_recorded_time(recorded_at: str, known: bool) -> None:
+    cassette = {"http_interactions": [{"recorded_at": recorded_at, "request": {"uri": "x"}, "response": {}}]}
+    [one] = recordings.read_document(json.dumps(cassette), "c.json")
+    assert (one.started == 1795838400.0) if known else (one.started == 0.0)
+
+
 def test_a_request_recorded_without_an_answer_has_no_status() -> None:
     document = vcr()
     document["interactions"][0]["response"] = None

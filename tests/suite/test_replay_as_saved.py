@@ -202,21 +202,3 @@ def test_a_damaged_recording_is_exit_2_with_one_line(tmp_path, capsys, document,
     code, out = replay(capsys, str(path))
     assert code == 2
     assert said in out
-
-
-@pytest.mark.parametrize(
-    ("recorded_at", "known"),
-    [
-        ("2026-11-28T04:00:00Z", True),
-        ("2026-11-28T05:00:00+01:00", True),
-        ("Sat, 28 Nov 2026 04:00:00 GMT", True),  # Ruby VCR's form
-        ("2026-11-28T04:00:00", False),  # no offset: whose zone? unknown, not UTC
-        ("yesterday", False),
-    ],
-)
-def test_the_forms_of_a_recorded_time(recorded_at: str, known: bool) -> None:
-    from conformance.suite import recordings
-
-    cassette = {"http_interactions": [{"recorded_at": recorded_at, "request": {"uri": "x"}, "response": {}}]}
-    [one] = recordings.read_document(json.dumps(cassette), "c.json")
-    assert (one.started == 1795838400.0) if known else (one.started == 0.0)

@@ -97,6 +97,12 @@ RULES = [
         "status_code_conformance: 422", ("chosen", "refusal-codes"), id="422: another reading of refusal-codes",
     ),
     pytest.param(
+        "status_code_conformance",
+        invalid(422, {"status": "error", "error": "x", "field-errors": {"assign_to": "inactive"}},
+                {"country": "US", "assign_to": [OTHER]}),
+        "status_code_conformance: 422", ("chosen", "assignee-code"), id="422 naming an assignee: assignee-code",
+    ),
+    pytest.param(
         "status_code_conformance", lambda: [release(ID, 204, b"", headers=[])], "status_code_conformance: 204",
         ("chosen", "delete-success-body"), id="204 to a release: another reading of its body",
     ),
@@ -776,6 +782,12 @@ def test_every_check_has_rules_here_that_pass_fail_and_do_not_apply() -> None:
     inapplicable = {param.values[0] for param in NOT_APPLICABLE}
     assert set(named) == set(checks.NAMES) == failing
     assert set(checks.NAMES) - inapplicable == set()
+
+
+def test_a_business_refusal_with_another_readings_status_is_judged_against_that_choice_only() -> None:
+    judge = judged(rental({"country": "GB", "prefix": "20"}, 422, {"status": "has-voice-only", "error": "x"}))
+    found = {f.key: f.problem.basis.is_choice for f in judge.verdicts.findings()}
+    assert found == {"status_code_conformance: 422": True, "refusal_explains_itself: has-voice-only with 422": True}
 
 
 def test_the_voice_only_retry_asks_for_with_sms_false_and_no_mms() -> None:

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 FAILURES_IN_A_ROW = 5  # then the server is taken to have stopped answering
 MAX_RATE_LIMIT_RETRIES = 5
 MAX_RATE_LIMIT_WAIT = 60.0
+MAX_HINTLESS_WAITS = 3  # 429s without RateLimit, Retry-After or rate_reset waited out (a second each) before giving up
 NOT_SENT_STATUS = 599  # what the guard answers its own client when nothing was sent, or no answer came
 _BOOKKEEPING = ("x-schemathesis-testcaseid",)  # schemathesis' own header: not the server's business
 
@@ -82,10 +83,14 @@ class Tally:
     rate_limited: int = 0  # 429 answers received
     resent: int = 0  # requests sent again after waiting
     unjudged: int = 0  # requests whose last answer was still 429
+    hintless: int = 0  # 429s that did not say when to retry
 
     def record(self) -> dict[str, int]:
         """As a dict, for the conclusion."""
-        return {"rate_limited": self.rate_limited, "resent": self.resent, "unjudged": self.unjudged}
+        return {
+            "rate_limited": self.rate_limited, "resent": self.resent, "unjudged": self.unjudged,
+            "hintless": self.hintless,
+        }  # fmt: skip
 
 
 @dataclass
@@ -348,10 +353,16 @@ class Guard:
         """After a 429: wait as asked and return True to send again, or False to keep the 429."""
         with self.lock:
             self.pacing.rate_limited += 1
+            if asked is None:
+                self.pacing.hintless += 1
+            # A 429 that says nothing of when to retry is a finding of its own (rate_limit_answer); after a
+            # few of them the run stops guessing and keeps such answers, instead of waiting on nothing.
+            guessing = asked is None and self.pacing.hintless > MAX_HINTLESS_WAITS
         wait = pacing.DEFAULT_WAIT if asked is None else asked
         deadline = self.policy.deadline
         too_late = deadline is not None and time.monotonic() + wait >= deadline
-        if len(exchange.rate_limited) >= MAX_RATE_LIMIT_RETRIES or wait > MAX_RATE_LIMIT_WAIT or too_late:
+        retries = len(exchange.rate_limited)
+        if retries >= MAX_RATE_LIMIT_RETRIES or wait > MAX_RATE_LIMIT_WAIT or too_late or guessing:
             with self.lock:
                 self.pacing.unjudged += 1
             return False

@@ -233,6 +233,12 @@ def _traffic_lines(conclusion: Conclusion) -> list[str]:
             f"Rate limits: {pacing['rate_limited']} answers were 429; {pacing.get('resent', 0)} requests were sent "
             f"again after waiting as the server asked; {pacing.get('unjudged', 0)} left unjudged (still 429); every "
             "429 was judged too"
+            + (
+                f"; {pacing['hintless']} said nothing of when to retry (after a few such waits, the run stopped "
+                "waiting on them)"
+                if pacing.get("hintless")
+                else ""
+            )
         )
     elif verdicts.rate_limited:
         lines.append(f"Rate limits: {verdicts.rate_limited} answers were 429 (each judged)")

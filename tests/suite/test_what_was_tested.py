@@ -205,6 +205,29 @@ def test_a_429_without_any_hint_is_judged_and_is_a_finding(capsys) -> None:
     assert elapsed < 120
 
 
+class AlwaysRateLimited(FaultyServer):
+    """The mock, but every rental is answered 429 without any hint of when to retry."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            self.fault = Fault("429", "", answer=_hintless_429)
+        await super().__call__(scope, receive, send)
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_server_that_always_answers_429_without_a_hint_is_not_waited_on_for_long(capsys) -> None:
+    with MockServer(AlwaysRateLimited(Fault("429", ""))) as mock:
+        started = time.monotonic()
+        code, out, _ = run(
+            capsys, "--base-url", mock.origin + "/api/v1", "--mode", "safe", "--quiet", "--examples", "20"
+        )
+        elapsed = time.monotonic() - started
+    assert code == 1, out
+    assert "rate_limit_answer: no wait given" in out
+    assert "said nothing of when to retry" in out
+    assert elapsed < 30
+
+
 # -- coverage, and the gate ---------------------------------------------------------------------
 
 

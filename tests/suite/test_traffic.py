@@ -11,6 +11,7 @@ import pytest
 
 from conformance.errors import CannotTest
 from conformance.suite import traffic, wire
+from conformance.suite.conclusion import conclude
 from conformance.suite.credentials import basic
 from conformance.suite.exchange import UNKNOWN
 from conformance.suite.recordings import Recorded
@@ -159,6 +160,17 @@ def test_a_recording_that_kept_credentials_is_warned_of_first_or_a_finding_when_
     (finding,) = failed.extra
     assert finding.key == "credentials_in_recording: credentials kept"
     assert failed.extra_judged == {"credentials_in_recording": 1}
+
+
+def test_the_suites_own_har_of_a_conformant_run_replays_conformant(tmp_path: Path) -> None:
+    # Its probes' made-up credentials were refused, as they must be: they are no credentials of the app's.
+    refused = _entry("Token conformance-unknown", status=401)
+    refused["response"]["content"]["text"] = json.dumps({"status": "error", "error": "Unsupported scheme"})
+    refused["response"]["headers"].append({"name": "WWW-Authenticate", "value": 'Basic realm="Close API"'})
+    evidence = traffic.replay([_har(tmp_path / "exchanges.har", _entry("Basic [REDACTED]"), refused)], CONTRACT)
+    concluded = conclude(evidence)
+    assert (concluded.verdict, [v.key for v in concluded.violations]) == ("conformant", [])
+    assert concluded.checks["authentication"].judged == 1
 
 
 def test_a_recording_that_cannot_be_read_cannot_test(tmp_path: Path) -> None:

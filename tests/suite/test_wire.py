@@ -152,6 +152,13 @@ def test_an_exchange_without_authorization_has_no_credentials_and_a_producer_may
     assert made.auth == "unknown"
 
 
+@pytest.mark.parametrize("value", [basic("conformance-unknown-key"), "Bearer conformance-unknown-token",
+                                   "Token conformance-unknown", "Basic %%%not-base64%%%"])  # fmt: skip
+def test_the_suites_made_up_credentials_in_recorded_traffic_are_invalid_ones(value: str) -> None:
+    made, secret = wire.exchange(1, CONTRACT, "POST", RENT, headers=[("Authorization", value)], body=b"{}")
+    assert (made.auth, made.credential, secret) == ("invalid", wire.fingerprint(value), False)
+
+
 def test_an_exchange_keeps_a_compressed_body_decoded_as_the_server_reads_it() -> None:
     plain = b'{"country": "US"}'
     headers = [("content-type", "application/json"), ("content-encoding", "gzip")]

@@ -4,6 +4,7 @@ coverage and its gate, basis, baseline, verdict, and the exit code each verdict 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from conformance.suite.conclusion import (
     Settings,
     conclude,
 )
-from conformance.suite.exchange import DISCONNECT, NONE, TIMEOUT, Exchange
+from conformance.suite.exchange import DISCONNECT, NONE, TIMEOUT, Exchange, RateLimited
 from conformance.suite.findings import Finding, Problem
 from conformance.suite.judge import Verdicts
 from tests.suite.views import (
@@ -294,6 +295,23 @@ def test_every_check_is_measured_whether_it_judged_or_not() -> None:
     assert items["status:rent:201"] == 1
     assert items["status:rent:429"] == 0
     assert items["check:rate_limit_answer"] == 0
+
+
+def test_a_429_that_was_waited_out_counts_as_exercised_for_the_gate() -> None:
+    waited = rental()
+    waited.rate_limited = [RateLimited(429, PACED, json.dumps(RATE_LIMITED).encode(), 1.0)]
+    settings = Settings(coverage=coverage.requirement(["status:rent:429"]))
+    concluded = conclude(evidence(waited), settings)
+    assert (concluded.gaps, concluded.verdict) == ([], CONFORMANT)
+
+
+def test_every_rental_404_but_some_429s_is_still_the_routers_404() -> None:
+    limited = _routed_404()
+    limited.rate_limited = [RateLimited(429, PACED, json.dumps(RATE_LIMITED).encode(), 1.0)]
+    concluded = conclude(evidence(limited, _routed_404(), source=REPLAY))
+    assert concluded.verdict == CANNOT_TEST
+    assert concluded.reason is not None
+    assert concluded.reason.startswith("every request to the endpoint was answered 404")
 
 
 def test_a_gate_the_run_falls_short_of_is_short_of_coverage_exit_1() -> None:

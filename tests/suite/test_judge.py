@@ -77,7 +77,8 @@ def test_every_429_waited_out_is_judged_as_an_answer_of_its_own() -> None:
     ] * 2
     assert verdicts.tallies["request_validation"].judged == 0  # only the answer is judged, not the request again
     assert verdicts.tallies["rented_number_in_requested_country"].judged == 1  # the last answer, judged in full
-    assert verdicts.observed.statuses[(CONTRACT.rental.id, 429)] == 0  # coverage counts the exchange once
+    assert verdicts.observed.statuses[(CONTRACT.rental.id, 429)] == 2  # answered 429: exercised, for coverage
+    assert verdicts.observed.statuses[(CONTRACT.rental.id, 201)] == 1
 
 
 def test_a_429_that_was_the_last_answer_is_counted_and_judged() -> None:

@@ -149,23 +149,25 @@ def request_faults(contract: Contract, exchange: Exchange) -> tuple[Any, list[Fa
 
 def _schema_fault(contract: Contract, error: jsonschema_rs.ValidationError) -> Fault:
     path = [str(part) for part in error.schema_path]
-    keyword, node = _qualified(path[-1], error.instance), tuple(path[:-1])
+    node = tuple(path[:-1])
+    rule = _qualified(path[-1], error.instance)  # a null's type rule may be a choice of its own
+    keyword = rule.replace(":", " ")  # in the cause: `assign_to: type null` and `assign_to: type` are two
     kind = error.kind
     message = error.message[:200]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
         name = str(kind.unexpected[0]) if kind.unexpected else None
-        return Fault("unknown field", name, contract.basis(node, keyword), f"unknown field {name!r}", "schema")
+        return Fault("unknown field", name, contract.basis(node, rule), f"unknown field {name!r}", "schema")
     if "then" in path:  # the with_mms -> with_sms rule: the field to fix is the one the `then` requires
         needed = str(kind.property) if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required) else None
         at = str(error.instance_path[0]) if error.instance_path else needed
-        return Fault("with_mms: true needs with_sms: true", at, contract.basis(node, keyword), message, "schema")
+        return Fault("with_mms: true needs with_sms: true", at, contract.basis(node, rule), message, "schema")
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         name = str(kind.property)
-        return Fault(f"{name}: required", name, contract.basis(node, keyword), f"{name} is missing", "schema")
+        return Fault(f"{name}: required", name, contract.basis(node, rule), f"{name} is missing", "schema")
     if not error.instance_path:
-        return Fault(f"body: {keyword}", None, contract.basis(node, keyword), f"the body: {message}", "schema")
+        return Fault(f"body: {keyword}", None, contract.basis(node, rule), f"the body: {message}", "schema")
     name = str(error.instance_path[0])
-    return Fault(f"{name}: {keyword}", name, contract.basis(node, keyword), f"{name}: {message}", "schema")
+    return Fault(f"{name}: {keyword}", name, contract.basis(node, rule), f"{name}: {message}", "schema")
 
 
 def _qualified(keyword: str, instance: Any) -> str:

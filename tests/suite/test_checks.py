@@ -293,7 +293,7 @@ RULES = [
     ),
     pytest.param(
         "request_validation", business_404({"country": "US", "assign_to": None}),
-        "request_validation: assign_to: type:null", ("chosen", "assign-to-null"), id="assign_to null",
+        "request_validation: assign_to: type null", ("chosen", "assign-to-null"), id="assign_to null",
     ),
     pytest.param(
         "request_validation", business_404({"country": "US", "assign_to": []}),

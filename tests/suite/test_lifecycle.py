@@ -64,7 +64,9 @@ def _wrong_country(body: Any, answer: Answer) -> Answer:
 
 @pytest.mark.usefixtures("credentials")
 def test_a_run_that_finds_violations_releases_everything_too(capsys) -> None:
-    server = FaultyServer(Fault("rents in another country", "rented_number_in_requested_country", answer=_wrong_country))
+    server = FaultyServer(
+        Fault("rents in another country", "rented_number_in_requested_country", answer=_wrong_country)
+    )
     with MockServer(server) as mock:
         code = main(["--base-url", mock.origin + "/api/v1", *FULL])
         assert held(mock.origin) == 0

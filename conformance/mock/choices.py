@@ -51,8 +51,8 @@ def _error_message(_choices: Choices, *, message: str, **_context: Any) -> Reply
     return Reply(404, {"error": message})
 
 
-def _refusal_shape(_choices: Choices, *, message: str, **_context: Any) -> Reply:
-    return refusal(404, message).reply
+def _detail_message(_choices: Choices, **_context: Any) -> Reply:
+    return Reply(404, {"detail": "Not found."})
 
 
 def _forbidden(_choices: Choices, *, message: str, **_context: Any) -> Reply:
@@ -111,7 +111,7 @@ ANSWERS: dict[str, dict[str, Answer]] = {
     # The answer to a release.
     "delete-success-body": {"empty-object": _empty_object, "success-flag": _success_flag, "no-content": _no_content},
     # 404 of GET/DELETE /phone_number/{id}/ (`message`: what was not found).
-    "not-found-body": {"error-message": _error_message, "refusal-shape": _refusal_shape},
+    "not-found-body": {"error-message": _error_message, "detail-message": _detail_message},
     # Deleting a number one may not delete (`message`: why; `hidden`: the not-found message).
     "forbidden-delete-code": {
         "forbidden": _forbidden,

@@ -63,7 +63,6 @@ class View:
     status: int = 0
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     response_body: bytes = b""
-    waited_out: bool = False  # a 429 that was waited out and sent again (only the answer is judged)
 
     @property
     def operation(self) -> Operation | None:

@@ -114,6 +114,7 @@ class Conclusion:
     gaps: list[str] = field(default_factory=list)  # what --require-coverage asked and the run did not exercise
     fixed: list[Accepted] = field(default_factory=list)  # accepted in the baseline, gone now
     unjudged_baseline: list[Accepted] = field(default_factory=list)  # accepted, but their check judged nothing now
+    found: list[Finding] = field(default_factory=list)  # findings the steps themselves make (one scheme refused)
 
     @property
     def source(self) -> Source:
@@ -205,15 +206,16 @@ def could_it_test(conclusion: Conclusion) -> None:
     }
     answered = sum(n for status, n in rental.items() if status != 429)  # a 429 says nothing of the endpoint
     if answered and rental.get(404, 0) == answered and verdicts.router_404 > 0:
-        prefixes = sorted({_prefix(contract, e) or "/" for e in evidence.exchanges})
+        prefixes = sorted({prefix or "/" for e in evidence.exchanges if (prefix := _prefix(contract, e)) is not None})
         hint = (
             "give the app the proxy's address, with or without /api/v1"
             if kind == "proxy"
             else "the base URL should end in the API's base path, like https://api.close.com/api/v1"
         )
         raise _CannotTest(
-            f"every request to the endpoint was answered 404 without the contract's refusal body (base path "
-            f"{', '.join(prefixes[:3])}): the endpoint is not there; {hint}"
+            f"every request to the endpoint was answered 404, even those the endpoint refuses before it looks for a "
+            f"number (an invalid body, no credentials) or without the contract's refusal body (base path "
+            f"{', '.join(prefixes[:3])}): is the endpoint there? {hint}"
         )
     for scheme in sorted(refused):
         problem = Problem(
@@ -223,8 +225,9 @@ def could_it_test(conclusion: Conclusion) -> None:
             conclusion.source.contract.basis(("components", "securitySchemes", "apiKey")),
         )
         example = next(e for e in evidence.exchanges if e.scheme == scheme and e.status == 401)
-        evidence.extra.append(Finding("authentication", problem, example))
-    judged_any = verdicts.findings() or evidence.extra or failures  # a server failure is a violation too
+        conclusion.found.append(Finding("authentication", problem, example))
+    # a server failure is a violation too
+    judged_any = verdicts.findings() or evidence.extra or conclusion.found or failures
     if conclusion.business_reached() == 0 and not judged_any and not evidence.unreachable:
         unjudged = evidence.pacing.get("unjudged", 0)
         why = f" ({unjudged} were still rate limited, 429, after waiting)" if unjudged else ""
@@ -278,7 +281,7 @@ def server_failures(conclusion: Conclusion) -> None:
 def grouping(conclusion: Conclusion) -> None:
     """One violation per cause (the check and its subject), its cases counted, the smallest examples kept."""
     evidence = conclusion.evidence
-    conclusion.violations += findings.group(evidence.verdicts.findings() + evidence.extra)
+    conclusion.violations += findings.group(evidence.verdicts.findings() + evidence.extra + conclusion.found)
 
 
 def root_causes(conclusion: Conclusion) -> None:

@@ -77,7 +77,7 @@ class Policy:
 
 
 @dataclass
-class Tally:
+class RateLimits:
     """What pacing did during a run."""
 
     rate_limited: int = 0  # 429 answers received
@@ -121,7 +121,7 @@ class Guard:
         self.halted: str | None = None  # no further POST, and why
         self.unreachable: str | None = None  # no further request at all, and why
         self.failures_in_a_row = 0
-        self.pacing = Tally()
+        self.pacing = RateLimits()
         self.pacer = pacing.Pacer(policy.rate)
         self._alternate = itertools.cycle(["basic", "bearer"])
         self.pool = wire.Pool(self.upstream_origin, policy.timeout)

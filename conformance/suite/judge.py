@@ -98,7 +98,6 @@ class Judge:
                 seen = checks.view(exchange, self.contract, match)
                 seen.status, seen.response_headers, seen.response_body = waited.status, waited.headers, waited.body
                 seen.answer, seen.answer_is_json = checks.read_json(waited.body)
-                seen.waited_out = True
                 if match.operation is not None:  # coverage: the status was answered, though not the last answer
                     with self.verdicts.observed.lock:
                         self.verdicts.observed.statuses[(match.operation.id, waited.status)] += 1

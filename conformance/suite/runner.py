@@ -167,7 +167,8 @@ def _retry_voice_only(guard: Guard, contract: Contract) -> None:
     """Send, once each, the retry every `has-voice-only` answer to a valid request asks for."""
     sent: set[str] = set()  # each retry once, however the keys of the requests that asked for it were ordered
     for exchange in guard.exchanges:
-        answer = exchange.json() if exchange.status == 400 and exchange.allowed_body else None
+        # has-voice-only is a 400 by the contract; another reading of refusal-codes gives it with 422
+        answer = exchange.json() if exchange.status in (400, 422) and exchange.allowed_body else None
         if not isinstance(answer, dict) or answer.get("status") != "has-voice-only" or exchange.auth != "real":
             continue
         request = json.loads(exchange.body)

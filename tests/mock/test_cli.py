@@ -131,10 +131,10 @@ def test_the_start_up_lines_list_every_control_and_endpoint(tmp_path: Path) -> N
 
 def test_workers_follow_the_chosen_readings_too(tmp_path: Path) -> None:
     state = str(tmp_path / "state.sqlite3")
-    with mock_process("--workers", "2", "--state", state, "--choice", "not-found-body=refusal-shape") as (origin, _):
+    with mock_process("--workers", "2", "--state", state, "--choice", "not-found-body=detail-message") as (origin, _):
         for _ in range(4):  # whichever worker answers
             answer = httpx.get(origin + "/api/v1/phone_number/phon_nothing/", auth=("mock_admin_key", ""))
-            assert answer.json()["status"] == "error"
+            assert answer.json() == {"detail": "Not found."}
 
 
 @pytest.mark.parametrize(

@@ -59,9 +59,6 @@ UNEXERCISED = {
         "the run puts the requester first in every assign_to (so that it may release what it rents), where both "
         "readings name the requester"
     ),
-    ("not-found-body", "refusal-shape"): Unexercised(
-        "the contract's NotFound allows more properties, so {status, error} is one of its answers: not a departure"
-    ),
     **{
         ("forbidden-delete-code", reading): Unexercised(
             "the run releases only numbers it rented itself, which it may release", "status:release:403"

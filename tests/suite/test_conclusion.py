@@ -168,8 +168,9 @@ def test_every_rental_answered_404_by_a_router_cannot_test_and_names_the_base_pa
     concluded = conclude(evidence(_routed_404(), _routed_404(), source=source))
     assert concluded.verdict == CANNOT_TEST
     assert concluded.reason == (
-        "every request to the endpoint was answered 404 without the contract's refusal body (base path "
-        f"/api/v1/api/v1): the endpoint is not there; {hint}"
+        "every request to the endpoint was answered 404, even those the endpoint refuses before it looks for a "
+        "number (an invalid body, no credentials) or without the contract's refusal body (base path "
+        f"/api/v1/api/v1): is the endpoint there? {hint}"
     )
 
 
@@ -415,3 +416,13 @@ def test_the_steps_run_in_their_documented_order() -> None:
     assert [step.__name__ for step in conclusions.STEPS] == [
         "could_it_test", "server_failures", "grouping", "root_causes", "coverage", "basis", "baseline", "verdict",
     ]  # fmt: skip
+
+
+def test_concluding_the_same_evidence_twice_gives_the_same_verdict() -> None:
+    once = conclude(evidence(no_number(), refused_401(scheme="bearer"), source=RUN))
+    again = conclude(once.evidence)
+    assert (
+        [v.key for v in again.violations]
+        == [v.key for v in once.violations]
+        == ["authentication: bearer credentials refused"]
+    )

@@ -200,9 +200,10 @@ def test_our_own_har_replays_to_the_live_verdict(tmp_path, capsys, credentials) 
     assert ": response_schema_conformance" in out
     # Its probes' made-up credentials (conformance-unknown-key, ...) are no secret: no warning about them.
     assert "carry a credential" not in out
-    assert "conformance-unknown-key" in (live / "exchanges.har").read_text() or "Y29uZm9ybWFuY2U" in (
-        live / "exchanges.har"
-    ).read_text()
+    assert (
+        "conformance-unknown-key" in (live / "exchanges.har").read_text()
+        or "Y29uZm9ybWFuY2U" in (live / "exchanges.har").read_text()
+    )
 
 
 def test_a_file_that_is_no_recording_is_exit_2(tmp_path, capsys) -> None:

@@ -111,7 +111,7 @@ def test_a_recording_whose_every_call_met_the_router_404_cannot_test(tmp_path, c
         traffic(server.origin + "/api/v1/api/v1")
     code, out, err = run(capsys, "replay", str(cassette))
     assert code == 2, out
-    assert "answered 404 without the contract's refusal body (base path /api/v1/api/v1)" in err
+    assert "without the contract's refusal body (base path /api/v1/api/v1): is the endpoint there?" in err
 
 
 def test_todays_client_through_the_proxy_to_a_seed_era_server_is_not_conformant(tmp_path) -> None:

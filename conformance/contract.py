@@ -372,6 +372,25 @@ class Contract:
                 return None
         return node
 
+    def follow(self, pointer: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], Any]:
+        """The node at a pointer, `$ref`s followed: where it really is, and the node (None if nowhere)."""
+        node = self.node(pointer)
+        seen = 0
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 16:
+            pointer = tuple(node["$ref"].removeprefix("#/").split("/"))
+            node, seen = self.node(pointer), seen + 1
+        return pointer, node
+
+    def parameters(self, operation: Operation) -> dict[str, tuple[tuple[str | int, ...], dict[str, Any]]]:
+        """An operation's parameters by name, and where each is written (the path's, then the operation's, which win)."""
+        declared: dict[str, tuple[tuple[str | int, ...], dict[str, Any]]] = {}
+        for where in (operation.pointer[:-1], operation.pointer):
+            for index, _written in enumerate(self.node((*where, "parameters")) or []):
+                pointer, parameter = self.follow((*where, "parameters", index))
+                if isinstance(parameter, dict):
+                    declared[str(parameter.get("name"))] = (pointer, parameter)
+        return declared
+
     def basis(self, pointer: tuple[str | int, ...], keyword: str | None = None) -> Basis:
         """On whose authority the rule at `pointer` (its `keyword`, if given) stands.
 

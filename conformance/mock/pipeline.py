@@ -31,7 +31,6 @@ from conformance.mock.model import OverBudget, Rented
 from conformance.mock.replies import Refused, Reply, refusal
 from conformance.mock.routes import shown, today_route
 from conformance.mock.validation import RequestRules
-from conformance.serving import receive_all as receive_all  # noqa: PLC0414 - still importable from here
 from conformance.serving import receive_body
 
 if TYPE_CHECKING:

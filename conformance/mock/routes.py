@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import jsonschema_rs
 
@@ -18,17 +18,8 @@ from conformance import contract as contracts
 if TYPE_CHECKING:
     from conformance.contract import Contract
 
-NUMBER_OPERATIONS = ("get_phone_number", "delete_phone_number")
+NUMBER_OPERATIONS = (contracts.READ, contracts.RELEASE)
 ID_LIMIT = 200  # of an id, at most this much is echoed in a message
-
-
-def _resolve(contract: Contract, node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = contract.document
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 @dataclass(frozen=True)
@@ -60,28 +51,25 @@ class NumberRoute:
 def number_route(contract: Contract | None = None) -> NumberRoute:
     """The number's route, from today's contract (where the number's operations are described)."""
     contract = contract or contracts.today()
-    for path, item in contract.document["paths"].items():
-        operations = {
-            method.upper(): spec
-            for method, spec in item.items()
-            if isinstance(spec, dict) and spec.get("operationId") in NUMBER_OPERATIONS
-        }
-        if not operations:
-            continue
-        parameters = [_resolve(contract, p) for p in item.get("parameters", [])]
-        for spec in operations.values():
-            parameters += [_resolve(contract, p) for p in spec.get("parameters", [])]
-        parameter = next(p for p in parameters if p.get("in") == "path")
-        before, _, after = str(path).partition("{" + parameter["name"] + "}")
-        schema = {**parameter["schema"], "components": contract.document.get("components", {})}
-        return NumberRoute(
-            prefix=contracts.API_PREFIX + before,
-            suffix=after,
-            methods=tuple(sorted(operations)),
-            parameter=parameter["name"],
-            id_schema=jsonschema_rs.Draft202012Validator(schema),
-        )
-    raise ValueError(f"contract {contract.path} describes no {' or '.join(NUMBER_OPERATIONS)}")
+    operations = [contract.operations[op] for op in NUMBER_OPERATIONS if op in contract.operations]
+    if not operations:
+        raise ValueError(f"contract {contract.path} describes no {' or '.join(NUMBER_OPERATIONS)}")
+    path = operations[0].path
+    parameter = next(
+        parameter
+        for operation in operations
+        for _pointer, parameter in contract.parameters(operation).values()
+        if parameter.get("in") == "path"
+    )
+    before, _, after = path.partition("{" + parameter["name"] + "}")
+    schema = {**parameter["schema"], "components": contract.document.get("components", {})}
+    return NumberRoute(
+        prefix=contracts.API_PREFIX + before,
+        suffix=after,
+        methods=tuple(sorted(op.method for op in contract.operations.values() if op.path == path)),
+        parameter=parameter["name"],
+        id_schema=jsonschema_rs.Draft202012Validator(schema),
+    )
 
 
 @functools.cache

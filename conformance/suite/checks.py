@@ -190,15 +190,7 @@ def parameter_faults(contract: Contract, operation: Operation, values: dict[str,
     Parameters are declared on the path (for every method) or on the operation (which wins), each
     inline or by a `$ref`.
     """
-    declared: dict[str, tuple[tuple[str | int, ...], dict[str, Any]]] = {}
-    for where in (operation.pointer[:-1], operation.pointer):
-        for index, written in enumerate(contract.node((*where, "parameters")) or []):
-            pointer: tuple[str | int, ...] = (*where, "parameters", index)
-            if isinstance(written, dict) and isinstance(written.get("$ref"), str):
-                pointer = tuple(written["$ref"].lstrip("#/").split("/"))
-            parameter = contract.node(pointer)
-            if isinstance(parameter, dict):
-                declared[str(parameter.get("name"))] = (pointer, parameter)
+    declared = contract.parameters(operation)
     faults = []
     for name, (pointer, parameter) in declared.items():
         schema = parameter.get("schema")

@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.mock import build
 from conformance.mock.app import MockApp
-from conformance.mock.pipeline import receive_all
+from conformance.serving import receive_all
 
 Body = dict[str, Any]
 Answer = tuple[int, dict[str, str], bytes]

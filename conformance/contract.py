@@ -382,7 +382,7 @@ class Contract:
         return pointer, node
 
     def parameters(self, operation: Operation) -> dict[str, tuple[tuple[str | int, ...], dict[str, Any]]]:
-        """An operation's parameters by name, and where each is written (the path's, then the operation's, which win)."""
+        """An operation's parameters by name, and where each is written (the path's, then its own, which win)."""
         declared: dict[str, tuple[tuple[str | int, ...], dict[str, Any]]] = {}
         for where in (operation.pointer[:-1], operation.pointer):
             for index, _written in enumerate(self.node((*where, "parameters")) or []):

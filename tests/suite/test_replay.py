@@ -279,3 +279,17 @@ def test_a_report_path_that_is_a_file_is_exit_2_with_one_line(tmp_path, capsys) 
     assert code == 2
     assert "is a file, not a directory" in out
     assert taken.read_text() == "not a folder"
+
+
+RECORDINGS = Path(__file__).parent / "recordings"
+
+
+def test_a_har_written_by_mitmproxy_is_read_and_judged(capsys) -> None:
+    code, out = replay(capsys, str(RECORDINGS / "mitmproxy-faithful.har"))
+    assert code == 0, out
+    assert "Exchanges: 6 recorded; 5 with the endpoint judged, 1 with other endpoints skipped" in out
+    assert "carry a credential" in out  # mitmproxy keeps Authorization: a warning, and redacted everywhere
+    code, out = replay(capsys, str(RECORDINGS / "mitmproxy-wrong-country.har"))
+    assert code == 1, out
+    assert "Violation 1: rented_number_in_requested_country: country (4 cases)" in out
+    assert out.count("\nViolation ") == 2  # one per cause: the country, and the prefix it dropped

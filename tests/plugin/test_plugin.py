@@ -20,16 +20,17 @@ import pytest
 from tests.plugin.outside import passed, pytest_run
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SECTION = README.split("### In your pytest suite: the `close_mock` fixture", 1)[1].split("\n### ", 1)[0]
-README_TESTS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+# The plugin's page holds a complete test file, with the install line a user copies first.
+PAGE = (ROOT / "docs" / "pytest-plugin.md").read_text(encoding="utf-8")
+SECTION = PAGE.split("## A complete test file", 1)[1].split("\n## ", 1)[0]
+PAGE_TESTS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
 # The section's first install line: what a user copies to run its example.
-README_INSTALL = next(line for line in SECTION.splitlines() if line.startswith("pip install "))
+PAGE_INSTALL = next(line for line in SECTION.splitlines() if line.startswith("pip install "))
 
 
 @pytest.fixture(scope="module")
 def readme_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the user's own pytest and exactly what the README's install line names.
+    """A fresh venv with the user's own pytest and exactly what the plugin page's install line names.
 
     The project's packages come from the files `make dist` builds (they are not on an index
     here); the rest, such as closeio, from the index, at the versions of requirements.lock.
@@ -45,9 +46,9 @@ def readme_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.create(env_dir, with_pip=True)
     pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
            "-c", str(ROOT / "requirements.lock"), "-c", str(pins), "--find-links", str(dist)]  # fmt: skip
-    words = shlex.split(README_INSTALL, comments=True)
-    assert words[:2] == ["pip", "install"], README_INSTALL
-    for packages in (["pytest"], words[2:]):  # the user's suite has pytest; then the README's line
+    words = shlex.split(PAGE_INSTALL, comments=True)
+    assert words[:2] == ["pip", "install"], PAGE_INSTALL
+    for packages in (["pytest"], words[2:]):  # the user's suite has pytest; then the page's line
         done = subprocess.run([*pip, *packages], capture_output=True, text=True, check=False, env=clean_env())
         assert done.returncode == 0, f"{shlex.join(packages)}:\n{done.stdout}{done.stderr}"
     return env_dir
@@ -58,19 +59,19 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
 
-def test_the_readme_example_runs_as_a_test_file_outside_the_tree(tmp_path: Path, readme_install: Path) -> None:
-    # Installed by the README's own line in a fresh venv: an install line missing a package the
+def test_the_complete_test_file_of_the_plugin_page_runs_outside_the_tree(tmp_path: Path, readme_install: Path) -> None:
+    # Installed by the page's own line in a fresh venv: an install line missing a package the
     # example uses (closeio for close_mock.closeio) fails here.
-    assert len(README_TESTS) == 1
+    assert len(PAGE_TESTS) == 1
     python = str(readme_install / "bin" / "python")
-    result = pytest_run(tmp_path, README_TESTS[0], name="test_my_integration.py", python=python, env=clean_env())
-    assert result.returncode == 0, f"installed with: {README_INSTALL}\n{result.stdout}{result.stderr}"
+    result = pytest_run(tmp_path, PAGE_TESTS[0], name="test_my_integration.py", python=python, env=clean_env())
+    assert result.returncode == 0, f"installed with: {PAGE_INSTALL}\n{result.stdout}{result.stderr}"
     assert passed(result) == 7
     assert not (tmp_path / "conftest.py").exists()
 
 
-def test_the_readme_example_passes_mypy_strict(tmp_path: Path) -> None:
-    (tmp_path / "test_my_integration.py").write_text(README_TESTS[0], encoding="utf-8")
+def test_the_complete_test_file_of_the_plugin_page_passes_mypy_strict(tmp_path: Path) -> None:
+    (tmp_path / "test_my_integration.py").write_text(PAGE_TESTS[0], encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "test_my_integration.py"],
         cwd=tmp_path, capture_output=True, text=True, check=False,

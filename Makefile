@@ -79,7 +79,7 @@ typecheck: $(STAMP) ## mypy --strict on the project and on the generated client
 	$(BIN)/mypy
 	$(BIN)/mypy --strict generated_client/close_phone_numbers_client
 
-test-only: $(STAMP) $(CHROMIUM) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it)
+test-only: $(STAMP) $(CHROMIUM) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it; installs Debian's chromium if missing)
 	@# pytest exits 5 when it collected no test: that is a failure here, never a pass.
 	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
@@ -95,7 +95,7 @@ dist: $(STAMP) ## Build sdist and wheel of the client and of the conformance pac
 mock: $(STAMP) ## Serve the mock on http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
 	$(BIN)/close-mock serve
 
-bench: $(STAMP) $(SPECTRAL) $(CHROMIUM) ## Measure mock, suite, client, generation against peers; writes BENCHMARKS.md
+bench: $(STAMP) $(SPECTRAL) $(CHROMIUM) ## Measure mock, suite, client, generation, replay and proxy, the plugin and the HTML report against peers; writes BENCHMARKS.md
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get install -y -qq wrk; fi; }
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -144,15 +144,8 @@ def worker_settings(args: argparse.Namespace) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the close-mock console script."""
-    args = parse(argv)
-    try:
-        scenario = check(args)
-        sock = bind(args)
-    except ConformanceError as error:
-        print(f"close-mock: {error}", file=sys.stderr)
-        return 2
+def _serve(args: argparse.Namespace, scenario: scenarios.Scenario, sock: socket.socket) -> None:
+    """Say what is served, then serve until stopped."""
     if not is_loopback(args.host):
         print(
             f"close-mock: WARNING: binding to {args.host} exposes the mock and its published test "
@@ -173,22 +166,36 @@ def main(argv: list[str] | None = None) -> int:
     port = sock.getsockname()[1]
     workers = f" with {args.workers} workers" if args.workers > 1 else ""
     print(f"close-mock: listening on http://{args.host}:{port}/api/v1 ({describe_endpoints()}){workers}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        if args.workers > 1:
-            config = uvicorn.Config(
-                "conformance.mock.app:from_environment",
-                factory=True,
-                workers=args.workers,
-                log_level=args.log_level,
-                **SERVER_OPTIONS,
-            )
-            # Workers share our socket, which has TCP_NODELAY (see `listen`); uvicorn's own would not.
-            with worker_settings(args):
-                Multiprocess(config, sockets=[sock]).run()
-        else:
-            app = build_app(scenario, args.state, controls=not args.no_controls, rate_limit=args.rate_limit)
-            config = uvicorn.Config(app, log_level=args.log_level, **SERVER_OPTIONS)
-            uvicorn.Server(config).run(sockets=[sock])
+    if args.workers > 1:
+        config = uvicorn.Config(
+            "conformance.mock.app:from_environment",
+            factory=True,
+            workers=args.workers,
+            log_level=args.log_level,
+            **SERVER_OPTIONS,
+        )
+        # Workers share our socket, which has TCP_NODELAY (see `listen`); uvicorn's own would not.
+        with worker_settings(args):
+            Multiprocess(config, sockets=[sock]).run()
+    else:
+        app = build_app(scenario, args.state, controls=not args.no_controls, rate_limit=args.rate_limit)
+        config = uvicorn.Config(app, log_level=args.log_level, **SERVER_OPTIONS)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the close-mock console script."""
+    args = parse(argv)
+    try:
+        scenario = check(args)
+        sock = bind(args)
+    except ConformanceError as error:
+        print(f"close-mock: {error}", file=sys.stderr)
+        return 2
+    try:
+        _serve(args, scenario, sock)
+    except KeyboardInterrupt:  # Ctrl-C at any moment, starting up included: a clean stop, no traceback
+        print("close-mock: stopped", file=sys.stderr)
     return 0
 
 

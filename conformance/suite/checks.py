@@ -35,7 +35,6 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 # Numbers are billed monthly: the next bill is due at most a calendar month (31 days) after the
 # rental, plus a day for billing days rounded to a date.
 BILLING_PERIOD = dt.timedelta(days=32)
-_NOT_JSON = object()
 
 
 @dataclass(frozen=True)
@@ -533,8 +532,13 @@ def valid_request_accepted(seen: View, _memory: Memory) -> list[Problem] | None:
         subject, why = f"refused: field-errors {', '.join(sorted(named))}", f"field-errors: {', '.join(sorted(named))}"
     else:
         subject, why = f"refused: {seen.status}", f"{seen.status} without a business status"
-    pointer = (*seen.contract.rental.pointer, "requestBody")
-    basis = seen.contract.chosen("body-limit") if seen.status == 413 else seen.contract.basis(pointer)
+    contract = seen.contract
+    basis = contract.basis((*contract.rental.pointer, "requestBody"))
+    if seen.status == 413:
+        basis = contract.chosen("body-limit")
+    elif isinstance(named, dict) and (fields := sorted(set(named) & set(contract.request_schema()["properties"]))):
+        # the rule the refusal breaks is what the contract says of that field (sharing optional: the changelog)
+        basis = contract.basis(("components", "schemas", contract.request_schema_name(), "properties", fields[0]))
     return _problem(basis, subject, f"A request the contract allows was refused as invalid ({why}).")
 
 

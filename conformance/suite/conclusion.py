@@ -189,17 +189,12 @@ def could_it_test(conclusion: Conclusion) -> None:
         )
     if verdicts.answered == 0:
         return  # the server took requests and never answered: server failures are the verdict
-    credentials = verdicts.credentials
-    schemes = {scheme for scheme, _ in credentials}
-    refused = {scheme for scheme in schemes if credentials[(scheme, False)] == 0 and credentials[(scheme, True)] > 0}
     if kind == "run" and not any(exchange.auth in AUTHENTICATED for exchange in evidence.exchanges):
         raise _CannotTest("no request with credentials was sent: set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN")
-    if schemes and refused == schemes:
-        what = "CLOSE_API_KEY / CLOSE_BEARER_TOKEN" if kind == "run" else "the credentials the app sent"
-        raise _CannotTest(
-            f"every request with credentials was refused as unauthenticated (401): check {what}; nothing about "
-            "the endpoint could be tested"
-        )
+    refused = refused_schemes(verdicts)
+    why = credentials_refused(kind, verdicts)
+    if why is not None:
+        raise _CannotTest(why)
     contract = conclusion.source.contract
     rental = {
         status: n for (operation, status), n in verdicts.observed.statuses.items() if operation == contract.rental.id
@@ -235,6 +230,24 @@ def could_it_test(conclusion: Conclusion) -> None:
             f"no authenticated, valid request was answered by the business rules{why}, so nothing about renting "
             "was tested"
         )
+
+
+def refused_schemes(verdicts: Verdicts) -> set[str]:
+    """The credential schemes whose every request was refused with 401."""
+    counts = verdicts.credentials
+    return {scheme for scheme, _ in counts if counts[(scheme, False)] == 0 and counts[(scheme, True)] > 0}
+
+
+def credentials_refused(kind: str, verdicts: Verdicts) -> str | None:
+    """Why nothing can be tested when every credential was refused (401), or None when one was accepted."""
+    schemes = {scheme for scheme, _ in verdicts.credentials}
+    if not schemes or refused_schemes(verdicts) != schemes:
+        return None
+    what = "CLOSE_API_KEY / CLOSE_BEARER_TOKEN" if kind == "run" else "the credentials the app sent"
+    return (
+        f"every request with credentials was refused as unauthenticated (401): check {what}; nothing about the "
+        "endpoint could be tested"
+    )
 
 
 def _prefix(contract: Contract, exchange: Exchange) -> str | None:

@@ -197,13 +197,17 @@ def _prepare(
 
 
 def _execute(schema: Any, result: Generated, progress: Callable[[str], None]) -> None:
+    started = time.monotonic()
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             phase, cases = event.phase.value, len(event.recorder.cases)
             result.by_phase[phase] = result.by_phase.get(phase, 0) + cases
             result.cases += cases
-            progress(f"  {phase}: {cases} cases ({event.elapsed_time:.1f} s)")
+            if phase != "stateful":  # the stateful phase ends a scenario per state machine run: said once below
+                progress(f"  {phase}: {cases} cases ({event.elapsed_time:.1f} s)")
         elif isinstance(event, events.NonFatalError):
             result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
         elif isinstance(event, events.FatalError):
             result.errors.append(f"schemathesis stopped: {event.exception}")
+    if "stateful" in result.by_phase:
+        progress(f"  stateful: {result.by_phase['stateful']} cases ({time.monotonic() - started:.1f} s)")

@@ -194,5 +194,6 @@ def run(
         if probe.authorization is not None:
             headers.append(("authorization", probe.authorization))
         guard.forward("POST", path, headers, probe.body, probe=probe.name)
-    progress(f"  probes: {len(probes(contract, rentals_allowed=rentals_allowed))} fixed requests")
+    made = probes(contract, rentals_allowed=rentals_allowed)
+    progress(f"  probes: {len(made) - len(skipped)} fixed requests ({len(skipped)} not for this run)")
     return skipped

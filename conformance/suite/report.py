@@ -303,9 +303,9 @@ def _choice_note(conclusion: Conclusion, violation: Violation) -> list[str]:
     choice = conclusion.source.contract.choices.get(violation.basis.ref)
     if choice is None:
         return [f"  The contract chose this where Close is silent ({violation.basis.ref})."]
-    others = [f"{name} ({text})" for name, text in list(choice.readings.items())[1:]]
+    others = [f"{name} ({text.rstrip('.')})" for name, text in list(choice.readings.items())[1:]]
     return [
-        f"  The contract chose: {choice.summary} ({choice.reason})",
+        f"  The contract chose: {choice.summary.rstrip('.')} ({choice.reason.rstrip('.')}).",
         "  This server reads it otherwise" + (f"; other readings: {'; '.join(others)}" if others else "") + ".",
         (
             f"  If the server is right, change the contract: x-choices.{choice.id} in "
@@ -360,7 +360,8 @@ def summary(conclusion: Conclusion, *, files: bool = False) -> str:
     lines += ["", *_traffic_lines(conclusion), *_rental_lines(conclusion)]
     if evidence.accounting is not None:
         lines.append(
-            f"Mock accounting: {evidence.accounting['rentals']} rentals held, "
+            f"Mock accounting: {evidence.accounting['rentals']} rentals, "
+            f"{evidence.accounting.get('held', evidence.accounting['rentals'])} still held, "
             f"consistent={evidence.accounting['consistent']}"
         )
     lines += [

@@ -19,7 +19,7 @@ import httpx
 
 from conformance import contract as contracts
 from conformance.errors import CannotTest
-from conformance.suite import checks, engine, lifecycle, probes
+from conformance.suite import checks, conclusion, engine, lifecycle, probes
 from conformance.suite.conclusion import Evidence, Source
 from conformance.suite.credentials import PLACEHOLDER_ANY, Secrets, basic
 from conformance.suite.exchange import Exchange, NotSent
@@ -138,6 +138,7 @@ def _make_requests(
     have |= {"token"} if secrets.bearer_token else set()
     skipped = probes.run(guard, options.contract, have=have, rentals_allowed=options.mode == "full", progress=progress)
     skipped += lifecycle.probe(guard, options.contract)
+    _stop_if_credentials_refused(guard)
     if guard.policy.stop.is_set():
         return skipped
     progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
@@ -149,6 +150,16 @@ def _make_requests(
     result.cases, result.by_phase, result.errors = generated.cases, generated.by_phase, generated.errors
     _retry_voice_only(guard, options.contract)
     return skipped
+
+
+def _stop_if_credentials_refused(guard: Guard) -> None:
+    """After the probes: when the server refused every credential, nothing more can test anything (exit 2 now)."""
+    judge = Judge(guard.contract)
+    for exchange in guard.exchanges:
+        judge.judge(exchange)
+    why = conclusion.credentials_refused("run", judge.verdicts)
+    if why is not None:
+        raise CannotTest(why)
 
 
 def _assign_lists(guard: Guard, assignees: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:

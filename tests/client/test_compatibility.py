@@ -1,7 +1,7 @@
 """Compatibility across the endpoint's generations, in both directions.
 
 Today's client against a mock emulating the seed-era endpoint, and a client generated from
-the seed-era baseline contract against today's mock. Each row of the README's compatibility
+the seed-era baseline contract against today's mock. Each row of docs/client.md's compatibility
 table is one case here. The baseline client is generated into a temporary directory and run
 in a subprocess, so its package does not clash with today's.
 """

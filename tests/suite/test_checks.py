@@ -352,8 +352,8 @@ RULES = [
     pytest.param(
         "valid_request_accepted",
         invalid(400, {"status": "error", "error": "x", "field-errors": {"sharing": "required"}}, {"country": "US"}),
-        "valid_request_accepted: refused: field-errors sharing", ("documented", "seed"),
-        id="refused naming a field (a seed-era server)",
+        "valid_request_accepted: refused: field-errors sharing", ("documented", "changelog"),
+        id="refused naming a field (a seed-era server): what the contract says of it",
     ),
     pytest.param(
         "valid_request_accepted", invalid(400, {"status": "error", "error": "x", "errors": ["bad"]}, {"country": "US"}),

@@ -38,7 +38,8 @@ class NumberRoute:
             return None
         if not (path.startswith(self.prefix) and path.endswith(self.suffix)):
             return None
-        return path[len(self.prefix) : len(path) - len(self.suffix)]
+        number_id = path[len(self.prefix) : len(path) - len(self.suffix)]
+        return None if "/" in number_id else number_id  # one path segment: /phone_number/a/b/ is no number's
 
     def is_valid(self, number_id: str) -> bool:
         """Whether the id is of the form the contract gives it (else no number can have it)."""

@@ -265,6 +265,12 @@ def options_from(args: argparse.Namespace) -> Any:
             raise UsageError(
                 f"--base-url must be an http(s) URL such as https://api.close.com/api/v1, not {args.base_url!r}"
             )
+        operation = contracts.named(args.contract).rental.path.rstrip("/")
+        if parts.path.rstrip("/").endswith(operation):
+            raise UsageError(
+                f"--base-url is the API's base, not the endpoint: {args.base_url[: -len(parts.path)]}"
+                f"{parts.path.rstrip('/')[: -len(operation)] or '/api/v1'}, not {args.base_url}"
+            )
         if not key and not token:
             raise UsageError("set CLOSE_API_KEY (Basic) and/or CLOSE_BEARER_TOKEN (Bearer) to test a real server")
     mode = args.mode or ("full" if embedded else "safe")
@@ -345,11 +351,19 @@ def _cannot_test(source: Source, reason: str, args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _signals_set(stop: threading.Event) -> Iterator[None]:
+def _signals_set(stop: threading.Event, say_so: bool = False) -> Iterator[None]:
     """SIGINT and SIGTERM set `stop` (the run then releases what it rented and reports) instead of killing."""
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stopping(*_: object) -> None:
+        if say_so and not stop.is_set():
+            print(
+                "close-conformance: interrupted: sending nothing new, then releasing what was rented", file=sys.stderr
+            )
+        stop.set()
+
     for sig in previous:
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, stopping)
     try:
         yield
     finally:
@@ -374,7 +388,7 @@ def run_main(args: argparse.Namespace) -> int:
         f"against contract {options.contract.version} ({options.contract.path.name})"
     )
     stop = threading.Event()
-    with _hypothesis_home(), _signals_set(stop):
+    with _hypothesis_home(), _signals_set(stop, say_so=True):
         try:
             evidence = execute(options, progress, stop)
         except CannotTest as reason:
@@ -427,6 +441,10 @@ def proxy_main(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     if not is_loopback(args.host):
         print(f"close-conformance: WARNING: listening on {args.host} exposes the proxy beyond this machine.",
+              file=sys.stderr)  # fmt: skip
+    if not parts.path.strip("/"):
+        print(f"close-conformance: WARNING: --upstream {args.upstream} has no base path; Close's API is under "
+              "/api/v1 (https://api.close.com/api/v1): your app must then send /api/v1/... itself",
               file=sys.stderr)  # fmt: skip
     stop = threading.Event()
     with _signals_set(stop), proxy:

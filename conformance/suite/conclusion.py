@@ -182,6 +182,12 @@ def could_it_test(conclusion: Conclusion) -> None:
     if verdicts.answered == 0 and not failures:
         where = {"run": "the server", "replay": conclusion.source.target, "proxy": "the proxy"}[kind]
         other = f" ({verdicts.other} exchanges with other endpoints were skipped)" if verdicts.other else ""
+        if verdicts.elsewhere and kind == "proxy":
+            bases = ", ".join(sorted(verdicts.elsewhere))
+            other = (
+                f": {sum(verdicts.elsewhere.values())} went to its path under another base path ({bases}) than the "
+                "upstream's; give the app the proxy's address, with or without /api/v1"
+            )
         raise _CannotTest(
             f"no exchange with the endpoint (POST .../phone_number/request/internal/) in {where}{other}"
             if kind != "run"

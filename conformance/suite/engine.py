@@ -9,6 +9,7 @@ twice or by different rules.
 
 from __future__ import annotations
 
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -159,6 +160,7 @@ def run(
     progress: Callable[[str], None],
     request_timeout: float = 600.0,
     assignees: tuple[tuple[str, ...], ...] = (),
+    stop: threading.Event | None = None,
 ) -> Generated:
     """Run schemathesis' phases against `base_url` (the guard).
 
@@ -169,19 +171,20 @@ def run(
     """
     result = Generated()
     started = time.monotonic()
+    stop = stop or threading.Event()
     config = load_config(seed, max_examples, request_timeout)
     rental = contract.rental
     schema = schemathesis.openapi.from_path(str(contract.path), config=config).include(
         path=rental.path, method=rental.method
     )
     _prepare(schema, base_url, contract, safe=safe, assignees=assignees)
-    _execute(schema, result, progress)
+    _execute(schema, result, progress, stop)
     lifecycle = {contracts.READ, contracts.RELEASE} <= set(contract.operations)
-    if not safe and lifecycle:
+    if not safe and lifecycle and not stop.is_set():
         config = load_config(seed, max_examples, request_timeout, phases=("stateful",))
         schema = schemathesis.openapi.from_path(str(contract.path), config=config)
         _prepare(schema, base_url, contract, safe=safe, assignees=assignees)
-        _execute(schema, result, progress)
+        _execute(schema, result, progress, stop)
     result.seconds = time.monotonic() - started
     return result
 
@@ -196,9 +199,11 @@ def _prepare(
         _favour_real_countries(schema, contract, assignees)
 
 
-def _execute(schema: Any, result: Generated, progress: Callable[[str], None]) -> None:
+def _execute(schema: Any, result: Generated, progress: Callable[[str], None], stop: threading.Event) -> None:
     started = time.monotonic()
     for event in schemathesis.engine.from_schema(schema).execute():
+        if stop.is_set():  # SIGINT or SIGTERM: nothing more is generated (the guard already sends nothing)
+            break
         if isinstance(event, events.ScenarioFinished):
             phase, cases = event.phase.value, len(event.recorder.cases)
             result.by_phase[phase] = result.by_phase.get(phase, 0) + cases

@@ -46,6 +46,7 @@ class Verdicts:
     endpoint: int = 0  # exchanges with one of the contract's operations
     answered: int = 0  # ... that have an answer to judge
     other: int = 0  # exchanges with other endpoints: counted and skipped
+    elsewhere: Counter[str] = field(default_factory=Counter)  # ... of them, the operation's path under another base
     rate_limited: int = 0  # 429 answers judged, counting those waited out
     credentials: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (scheme, refused with 401)
     rental_404: int = 0  # rental answers that were 404
@@ -67,8 +68,11 @@ class Verdicts:
 class Judge:
     """Judges exchanges one at a time, in order; thread-safe, so a proxy can feed it from many threads."""
 
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, *, base_path: str | None = None) -> None:
         self.contract = contract
+        # Where the endpoint is, when the producer knows (the proxy's upstream): the operation's path under
+        # another base path (an app's doubled /api/v1) reached the router, not the endpoint.
+        self.base_path = base_path
         self.memory = checks.Memory()
         self.verdicts = Verdicts()
         self.previous: Exchange | None = None  # the last rental request judged
@@ -82,6 +86,10 @@ class Judge:
         """Judge one exchange; return what it showed."""
         match = self.contract.match(exchange.method, exchange.path)
         with self.lock:
+            if match is not None and self.base_path is not None and match.prefix != self.base_path:
+                self.verdicts.other += 1
+                self.verdicts.elsewhere[match.prefix or "/"] += 1
+                return []
             if match is None:
                 self.verdicts.other += 1
                 return []

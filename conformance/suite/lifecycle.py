@@ -189,7 +189,8 @@ def release_all(guard: Guard, book: Book | None, progress: Callable[[str], None]
     if has_lifecycle(guard.contract):
         held = sorted(ledger.rented_ids - ledger.released_ids)
         if held:
-            progress(f"releasing the {len(held)} number(s) this run rented, each read back first")
+            why = "interrupted: " if guard.policy.stop.is_set() else ""
+            progress(f"{why}releasing the {len(held)} number(s) this run rented, each read back first")
         for index, rental_id in enumerate(held):
             _send(guard, "GET", rental_id, "read back the rental")
             _release(guard, rental_id)

@@ -54,7 +54,7 @@ class Proxy:
         self.upstream_prefix = parts.path.rstrip("/")
         self.contract = contract
         self.refuse_invalid = refuse_invalid
-        self.judge = Judge(contract)
+        self.judge = Judge(contract, base_path=self.upstream_prefix)
         self.exchanges: list[Exchange] = []
         self.lock = threading.Lock()
         self.on_finding = on_finding

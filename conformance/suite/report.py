@@ -353,7 +353,7 @@ def summary(conclusion: Conclusion, *, files: bool = False) -> str:
     """The text a person reads at the end of a run: the verdict and what to fix first, then the details."""
     evidence = conclusion.evidence
     lines = _head(conclusion)
-    if conclusion.verdict == CANNOT_TEST:
+    if conclusion.verdict == CANNOT_TEST and not evidence.exchanges:
         lines += ["Nothing was judged: fix the cause above and run again.", *_traffic_lines(conclusion)]
         return "\n".join(lines)
     lines += _check_lines(conclusion)

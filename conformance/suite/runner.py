@@ -145,7 +145,7 @@ def _make_requests(
     generated = engine.run(
         guard.base_url, options.contract, seed=options.seed, max_examples=options.examples,
         safe=options.mode == "safe", progress=progress, request_timeout=options.deadline,
-        assignees=_assign_lists(guard, assignees),
+        assignees=_assign_lists(guard, assignees), stop=guard.policy.stop,
     )  # fmt: skip
     result.cases, result.by_phase, result.errors = generated.cases, generated.by_phase, generated.errors
     _retry_voice_only(guard, options.contract)
@@ -252,10 +252,10 @@ def _preflight(guard: Guard) -> None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {outcome.reason}")
     if outcome.error is not None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {outcome.error}")
-    if outcome.status == 404:
+    if outcome.status in (404, 405):  # no route, or one that does not take a POST: not the endpoint
         raise CannotTest(
-            f"{guard.upstream_origin}{outcome.path} answered 404: the endpoint is not there. Is the base URL right? "
-            f"It should end in the API's base path, like https://api.close.com/api/v1 "
+            f"{guard.upstream_origin}{outcome.path} answered {outcome.status}: the endpoint is not there. Is the base "
+            f"URL right? It should end in the API's base path, like https://api.close.com/api/v1 "
             f"(given: {guard.upstream_prefix or '/'})"
         )
 

@@ -126,6 +126,11 @@ def test_a_run_ended_by_a_signal_releases_what_it_rented_and_reports(tmp_path: P
     record = json.loads((report / "report.json").read_text())
     assert record["lifecycle"]["held"] == []
     assert "interrupted" in out
+    # Said at once, said once; and the summary still says what the run rented and released.
+    assert err.count("close-conformance: interrupted: sending nothing new, then releasing what was rented") == 1
+    rented_n = record["lifecycle"]["rented"]
+    assert rented_n >= 5
+    assert f"released {rented_n}" in out, out
 
 
 def test_kill_9_mid_run_then_release_from_the_ledger_leaves_nothing_held(tmp_path: Path) -> None:

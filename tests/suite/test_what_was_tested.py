@@ -279,3 +279,37 @@ def test_messages_are_in_the_projects_own_words(capsys) -> None:
     assert "Custom check failed" not in out
     assert "response_schema_conformance: 201 PhoneNumber sms_enabled: type" in out
     assert contract.today().version in out
+
+
+def test_an_app_behind_the_proxy_with_the_wrong_base_path_cannot_test_and_is_told_why(tmp_path) -> None:
+    # The app was given the proxy's address with /v1, not /api/v1: every call met the upstream's router.
+    with MockServer(build()) as upstream:
+        process, origin, _ = _through_proxy(upstream.origin + "/api/v1", "--report-dir", str(tmp_path))
+        try:
+            traffic(origin + "/v1")
+        finally:
+            code, out, err = _stop(process)
+    assert code == 2, out + err
+    assert "NOT CONFORMANT" not in out
+    assert "under another base path (/api/v1/v1)" in err
+    assert "give the app the proxy's address, with or without /api/v1" in err
+
+
+def test_the_endpoints_own_url_as_the_base_url_is_a_usage_error(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
+    code, _out, err = run(capsys, "--base-url", "http://127.0.0.1:9/api/v1/phone_number/request/internal/")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "close-conformance: --base-url is the API's base, not the endpoint: "
+        "http://127.0.0.1:9/api/v1, not http://127.0.0.1:9/api/v1/phone_number/request/internal/"
+    ]
+
+
+def test_a_base_url_one_level_off_is_exit_2_before_anything_is_rented(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
+    app = build()
+    with MockServer(app) as mock:
+        code, out, err = run(capsys, "--base-url", mock.origin + "/api", *FULL)
+    assert code == 2, out
+    assert "answered 404: the endpoint is not there. Is the base URL right?" in err
+    assert app.store.rentals() == []

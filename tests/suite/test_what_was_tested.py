@@ -299,10 +299,11 @@ def test_the_endpoints_own_url_as_the_base_url_is_a_usage_error(monkeypatch, cap
     monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
     code, _out, err = run(capsys, "--base-url", "http://127.0.0.1:9/api/v1/phone_number/request/internal/")
     assert code == 2
-    assert err.strip().splitlines() == [
+    expected = (
         "close-conformance: --base-url is the API's base, not the endpoint: "
         "http://127.0.0.1:9/api/v1, not http://127.0.0.1:9/api/v1/phone_number/request/internal/"
-    ]
+    )
+    assert err.strip().splitlines() == [expected]
 
 
 def test_a_base_url_one_level_off_is_exit_2_before_anything_is_rented(monkeypatch, capsys) -> None:

@@ -481,18 +481,12 @@ def release_main(args: argparse.Namespace) -> int:
     token = os.environ.get("CLOSE_BEARER_TOKEN") or None
     if not args.ledger.is_file():
         raise UsageError(f"--ledger {args.ledger}: no such file")
+    if not key and not token:  # the ones that rented: never a guess, not even the mock's published ones
+        raise UsageError("set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN: the numbers are released with the credentials "
+                         "that rented them (for a mock: CLOSE_API_KEY=mock_admin_key)")  # fmt: skip
+    secrets = Secrets(key, token, "basic" if key else "bearer")
 
     def guard_for(base_url: str) -> Guard:
-        if not key and not token:
-            if urlsplit(base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
-                raise UsageError("set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN: the numbers are released with them")
-            from conformance.mock.scenario import default_credentials
-
-            mock_key, mock_token = default_credentials()  # the embedded mock's published test credentials
-            return Guard(
-                base_url, Secrets(mock_key, mock_token, "basic"), Policy("full", 0, args.timeout), _contract("today")
-            )
-        secrets = Secrets(key, token, "basic" if key else "bearer")
         return Guard(base_url, secrets, Policy("full", 0, args.timeout), _contract("today"))
 
     return lifecycle.release(args.ledger, args.base_url, guard_for, say)

@@ -319,3 +319,19 @@ def test_a_runs_ledger_is_in_its_report_folder_else_a_new_file_in_the_users_stat
     monkeypatch.delenv("XDG_STATE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert lifecycle.default_ledger_dir() == tmp_path / "home" / ".local" / "state" / "close-conformance"
+
+
+def test_release_without_credentials_is_a_usage_error_and_touches_nothing(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("CLOSE_API_KEY", "CLOSE_BEARER_TOKEN")}
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "release", "--ledger", str(ledger)],
+        capture_output=True, text=True, check=False, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    expected = (
+        "close-conformance: set CLOSE_API_KEY and/or CLOSE_BEARER_TOKEN: the numbers are released with the "
+        "credentials that rented them (for a mock: CLOSE_API_KEY=mock_admin_key)"
+    )
+    assert done.stderr.strip().splitlines() == [expected]

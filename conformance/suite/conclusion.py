@@ -225,7 +225,9 @@ def could_it_test(conclusion: Conclusion) -> None:
             f"refuses {scheme} (or that credential is wrong: check it).",
             conclusion.source.contract.basis(("components", "securitySchemes", "apiKey")),
         )
-        example = next(e for e in evidence.exchanges if e.scheme == scheme and e.status == 401)
+        refusals = [e for e in evidence.exchanges if e.scheme == scheme and e.status == 401]
+        # the example is a refusal of the user's own credential, not a probe's deliberately unknown one
+        example = next((e for e in refusals if e.auth in AUTHENTICATED), refusals[0])
         conclusion.found.append(Finding("authentication", problem, example))
     # a server failure is a violation too
     judged_any = verdicts.findings() or evidence.extra or conclusion.found or failures

@@ -63,13 +63,18 @@ def test_credentials_refused_everywhere_is_exit_2_and_says_check_your_credential
     assert junit.get("errors") == "1"
 
 
-def test_one_scheme_refused_while_the_other_works_is_a_finding_not_silence(monkeypatch, capsys) -> None:
+def test_one_scheme_refused_while_the_other_works_is_a_finding_not_silence(monkeypatch, tmp_path, capsys) -> None:
     monkeypatch.setenv("CLOSE_API_KEY", "mock_admin_key")
     monkeypatch.setenv("CLOSE_BEARER_TOKEN", "an-expired-token")
     with MockServer(build()) as mock:
-        code, out, _err = run(capsys, "--base-url", mock.origin + "/api/v1", "--quiet", "--examples", "20")
+        code, out, _err = run(capsys, "--base-url", mock.origin + "/api/v1", "--quiet", "--examples", "20",
+                              "--report-dir", str(tmp_path))  # fmt: skip
     assert code == 1, out
     assert "authentication: bearer credentials refused" in out
+    # Its example is a refusal of the user's own token, not of a probe's deliberately unknown one.
+    record = json.loads((tmp_path / "report.json").read_text())
+    (finding,) = [v for v in record["violations"] if v["key"] == "authentication: bearer credentials refused"]
+    assert finding["examples"][0]["probe"] == "OAuth token (Bearer) is accepted"
 
 
 def _through_proxy(upstream: str, *argv: str) -> tuple[subprocess.Popen[str], str, str]:

@@ -68,6 +68,7 @@ class Evidence:
     not_sent: list[NotSent] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)  # what could not be exercised, and why
     warnings: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # recordings skipped in part or whole, and why
     extra: list[Finding] = field(default_factory=list)  # findings of the producer's own (the mock's books)
     extra_judged: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None  # why the run stopped early (deadline, a signal)
@@ -181,7 +182,10 @@ def could_it_test(conclusion: Conclusion) -> None:
     failures = [e for e in evidence.exchanges if e.failure in (*SERVER_FAILURES, CONNECT)]
     if verdicts.answered == 0 and not failures:
         where = {"run": "the server", "replay": conclusion.source.target, "proxy": "the proxy"}[kind]
-        other = f" ({verdicts.other} exchanges with other endpoints were skipped)" if verdicts.other else ""
+        parts = [f"{verdicts.other} exchanges with other endpoints were skipped"] if verdicts.other else []
+        if kind == "replay":
+            parts += _unread(evidence)
+        other = f" ({'; '.join(parts)})" if parts else ""
         if verdicts.elsewhere and kind == "proxy":
             bases = ", ".join(sorted(verdicts.elsewhere))
             other = (
@@ -238,6 +242,17 @@ def could_it_test(conclusion: Conclusion) -> None:
             f"no authenticated, valid request was answered by the business rules{why}, so nothing about renting "
             "was tested"
         )
+
+
+def _unread(evidence: Evidence) -> list[str]:
+    """What a replay could not judge at all: requests without an answer, files it skipped."""
+    parts = []
+    if evidence.not_sent:
+        parts.append(f"{len(evidence.not_sent)} recorded without an answer")
+    if evidence.unread:
+        more = "; ..." if len(evidence.unread) > 2 else ""
+        parts.append(f"{len(evidence.unread)} file(s) skipped: {'; '.join(evidence.unread[:2])}{more}")
+    return parts
 
 
 def refused_schemes(verdicts: Verdicts) -> set[str]:

@@ -137,11 +137,14 @@ def _each(items: Any, source: str, what: tuple[str, str], read_one: Callable[[in
     found = []
     for index, item in enumerate(items):
         try:
-            found.append(read_one(index, item))
+            one = read_one(index, item)
         except (AttributeError, TypeError, ValueError, KeyError, OverflowError) as error:
             raise RecordingError(
                 f"{source}: {what_one} {index + 1} is damaged ({type(error).__name__}: {error})"
             ) from None
+        if not one.url:
+            raise RecordingError(f"{source}: {what_one} {index + 1} is damaged (it has no request URL)")
+        found.append(one)
     return found
 
 

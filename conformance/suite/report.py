@@ -220,6 +220,7 @@ def _traffic_lines(conclusion: Conclusion) -> list[str]:
         ]
     else:
         seen = "recorded" if conclusion.source.kind == "replay" else "relayed"
+        without += len(evidence.not_sent)  # recorded requests without an answer are no exchanges
         lines = [
             (
                 f"Exchanges: {len(exchanges)} {seen}; {verdicts.answered} with the endpoint judged, "

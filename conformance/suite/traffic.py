@@ -111,6 +111,7 @@ def replay(paths: list[Path], contract: Contract, *, fail_on_credentials: bool =
             evidence.extra_judged["credentials_in_recording"] = len(exchanges)
         else:
             evidence.warnings.insert(0, text)
+    evidence.unread = skipped
     if skipped:
         more = "; ..." if len(skipped) > 3 else ""
         evidence.warnings.append(

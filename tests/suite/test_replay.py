@@ -215,6 +215,27 @@ def test_a_file_that_is_no_recording_is_exit_2(tmp_path, capsys) -> None:
     assert (tmp_path / "r" / "junit.xml").exists()
 
 
+def test_a_folder_with_nothing_judgeable_says_what_it_skipped_and_why(tmp_path, capsys) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    (folder / "broken.har").write_text(json.dumps({"log": {"entries": [{"request": 1}]}}))
+    (folder / "cancelled.yaml").write_text(yaml.safe_dump({"interactions": [{"request": {
+        "method": "POST", "uri": "http://127.0.0.1:1/api/v1/phone_number/request/internal/"}}]}))  # fmt: skip
+    code, out = replay(capsys, str(folder))
+    assert code == 2
+    result = next(line for line in out.splitlines() if line.startswith("Result:"))
+    assert "1 recorded without an answer" in result
+    assert "1 file(s) skipped: " in result
+    assert "broken.har: HAR entry 1 is damaged" in result
+    assert "1 without an answer" in out  # the Exchanges line counts it too
+    (folder / "cancelled.yaml").unlink()
+    (folder / "no_url.yaml").write_text(yaml.safe_dump({"interactions": [{"request": {}}]}))
+    code, out = replay(capsys, str(folder))
+    assert code == 2
+    assert "no recordings found in" in out
+    assert "no_url.yaml: cassette interaction 1 is damaged" in out
+
+
 def test_a_reader_that_stops_early_gets_no_traceback_and_the_reports_are_written(tmp_path) -> None:
     # `close-conformance replay ... | head -1`: the summary meets a closed pipe.
     cassette = tmp_path / "faulty.yaml"

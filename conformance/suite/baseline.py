@@ -131,8 +131,8 @@ def diff(old: Baseline, new: Baseline) -> Difference:
 
 def diff_text(difference: Difference, old: Baseline, new: Baseline) -> str:
     """The difference for people (and a CI job summary)."""
-    lines = [f"Compared {old.source} (before) with {new.source} (after)."]
-    for title, keys, source in (("New", difference.new, new), ("Gone (fixed)", difference.gone, old)):
+    lines = [f"Old: {old.source}", f"New: {new.source}"]
+    for title, keys, source in (("New findings", difference.new, new), ("Gone (fixed)", difference.gone, old)):
         lines.append(f"{title}: {len(keys)}")
         for key in keys:
             item = source.accepted[key]

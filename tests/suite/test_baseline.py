@@ -68,7 +68,7 @@ def test_diff_prints_new_gone_and_coverage_and_exits_1_only_when_something_is_ne
     new = report(tmp_path / "new.json", "b: y", "c: z", exercised=("status:rent:201", "status:rent:429"))
     assert main(["diff", str(old), str(new)]) == 1
     out = capsys.readouterr().out
-    assert "New: 1\n  - c: z [documented (seed)]" in out
+    assert "New findings: 1\n  - c: z [documented (seed)]" in out
     assert "Gone (fixed): 1\n  - a: x" in out
     assert "Unchanged: 1" in out
     assert "Coverage changes: +status:rent:429, -status:rent:404" in out

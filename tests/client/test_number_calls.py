@@ -7,7 +7,6 @@ after a timeout, a dropped connection or a 5xx, within `RetryPolicy.idempotent_r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -44,18 +43,6 @@ OPERATIONS = [get_phone_number, delete_phone_number]
 NAMES = ["get", "delete"]
 RENTED = contract.load()["components"]["examples"]["RentedPhoneNumber"]["value"]
 NEVER_AGAIN = RetryPolicy(idempotent_retries=0, max_retries=0)
-
-
-@pytest.fixture
-def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(time, "sleep", waits.append)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return waits
 
 
 def answering(*answers: httpx.Response | httpx.TransportError):

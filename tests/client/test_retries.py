@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import httpx
 import pytest
 from close_phone_numbers_client import RetryPolicy
@@ -14,18 +11,6 @@ from tests.client.odd import call, client_for
 
 MODES = ["sync", "async"]
 RENTED = contract.load()["components"]["examples"]["RentedPhoneNumber"]["value"]
-
-
-@pytest.fixture
-def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(time, "sleep", waits.append)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return waits
 
 
 def limited_then_ok(headers: dict[str, str], body: dict | None = None, times: int = 1):

@@ -14,6 +14,8 @@ CONTRACT := openapi/close-phone-numbers.yaml
 # Debian's Chromium, for the HTML report's browser tests and its bench job (driven over the DevTools pipe).
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
+# pytest-xdist workers (whole test files per worker); PYTEST_WORKERS=0 runs in one process (for --pdb).
+PYTEST_WORKERS ?= 2
 
 .PHONY: help setup lock generate check-generated check-breaking changelog lint-spec lint-workflows lint format typecheck test test-only conformance mock dist bench clean
 
@@ -79,9 +81,9 @@ typecheck: $(STAMP) ## mypy --strict on the project and on the generated client
 	$(BIN)/mypy
 	$(BIN)/mypy --strict generated_client/close_phone_numbers_client
 
-test-only: $(STAMP) $(CHROMIUM) ## Run the pytest suite alone (PYTEST_ARGS=... to narrow it; installs Debian's chromium if missing)
+test-only: $(STAMP) $(CHROMIUM) ## Run the pytest suite alone, on PYTEST_WORKERS=2 workers (PYTEST_ARGS=... to narrow it; installs Debian's chromium if missing)
 	@# pytest exits 5 when it collected no test: that is a failure here, never a pass.
-	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 test: lint-spec check-generated check-breaking lint-workflows lint typecheck test-only ## Everything CI runs: spec gate, drift and breaking-change checks, workflow linters, lint, types, tests

@@ -235,14 +235,14 @@ class Registered:
     body_free: bool = False  # judges an answer whose body was not recorded (status, headers)
 
 
-CHECKS: list[Registered] = []
+_REGISTERING: list[Registered] = []  # filled while this module is imported, then frozen as CHECKS
 
 
 def check(about: str, *, answer_only: bool = False, body_free: bool = False) -> Callable[[Check], Check]:
-    """Register a check under its function's name."""
+    """Register a check under its function's name (at import time: CHECKS is a tuple afterwards)."""
 
     def register(function: Check) -> Check:
-        CHECKS.append(Registered(function.__name__, function, about, answer_only, body_free))
+        _REGISTERING.append(Registered(function.__name__, function, about, answer_only, body_free))
         return function
 
     return register
@@ -1065,4 +1065,5 @@ def release_releases(seen: View, memory: Memory) -> list[Problem] | None:
     )
 
 
-NAMES = [registered.name for registered in CHECKS]
+CHECKS: tuple[Registered, ...] = tuple(_REGISTERING)
+NAMES: tuple[str, ...] = tuple(registered.name for registered in CHECKS)

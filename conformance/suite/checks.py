@@ -1010,6 +1010,8 @@ def read_back_is_the_rental(seen: View, memory: Memory) -> list[Problem] | None:
         return None
     with memory.lock:
         rented, released = memory.rented.get(number_id), number_id in memory.released
+        if rented is not None and released and 200 <= seen.status < 300:
+            memory.released.discard(number_id)  # still there: held and billed, whatever the release answered
     if rented is None:
         return None  # not rented here: nothing to compare with
     basis = seen.contract.basis(seen.operation.pointer) if seen.operation else seen.contract.documented("reference")

@@ -134,6 +134,7 @@ class Guard:
         self.on_rented: Callable[[str], None] | None = None
         self.on_answered: Callable[[Exchange], None] | None = None
         self.on_released: Callable[[str], None] | None = None
+        self.on_unreleased: Callable[[str], None] | None = None  # a released number read back as still there
 
     @property
     def base_url(self) -> str:
@@ -260,7 +261,7 @@ class Guard:
                     NotSent(exchange.method, exchange.path, self._why(exchange), probe, exchange.could_rent)
                 )
             self._account(exchange)
-        rented, released = self._record(exchange)
+        rented, released, unreleased = self._record(exchange)
         if rented and self.on_rented:
             self.on_rented(rented)
         settled = exchange.method == "POST" and exchange.could_rent and exchange.answered and not exchange.rented
@@ -268,13 +269,15 @@ class Guard:
             self.on_answered(exchange)
         if released and self.on_released:
             self.on_released(released)
+        if unreleased and self.on_unreleased:
+            self.on_unreleased(unreleased)
         if self.on_exchange:
             self.on_exchange(exchange)
         return exchange
 
-    def _record(self, exchange: Exchange) -> tuple[str | None, str | None]:
-        """Number the exchange into the ledger; the id it rented, or released, if any."""
-        rented = released = None
+    def _record(self, exchange: Exchange) -> tuple[str | None, str | None, str | None]:
+        """Number the exchange into the ledger; the id it rented, released, or showed still held after a release."""
+        rented = released = unreleased = None
         match = self.contract.match(exchange.method, exchange.path)
         with self.lock:
             exchange.number = len(self.ledger.exchanges) + 1
@@ -289,7 +292,12 @@ class Guard:
                 if number_id in self.ledger.rented_ids and number_id not in self.ledger.released_ids:
                     self.ledger.released_ids.add(number_id)
                     released = number_id
-        return rented, released
+            if exchange.method == "GET" and answered and match is not None:  # a 2xx DELETE that left it there
+                number_id = match.values.get("phone_number_id")
+                if number_id in self.ledger.released_ids:
+                    self.ledger.released_ids.discard(number_id)
+                    unreleased = number_id
+        return rented, released, unreleased
 
     @staticmethod
     def _why(exchange: Exchange) -> str:

@@ -102,7 +102,7 @@ def execute(options: Options, progress: Callable[[str], None], stop: threading.E
             book = lifecycle.Book.open(options.ledger, base_url) if options.mode == "full" else None
             if book is not None:
                 guard.before_rental, guard.on_rented, guard.on_released = book.renting, book.rented, book.released
-                guard.on_answered = book.answered
+                guard.on_answered, guard.on_unreleased = book.answered, book.unreleased
             guard.on_exchange = _ticker(guard, progress)
             _preflight(guard)
             not_checked: list[str] = []

@@ -222,6 +222,36 @@ def test_a_server_whose_release_or_read_is_wrong_is_caught(method, rewrite, expe
         assert "close-conformance release --ledger" in out
 
 
+@pytest.mark.usefixtures("credentials")
+def test_a_release_answered_2xx_that_leaves_the_number_there_is_still_held(tmp_path: Path, capsys) -> None:
+    """A 2xx to DELETE is no proof: every release is read again, and a number still there is held, everywhere."""
+    ledger = tmp_path / "ledger.jsonl"
+    with MockServer(NumberFault("DELETE", "skip")) as mock:
+        base_url = mock.origin + "/api/v1"
+        code = main(["--base-url", base_url, *FULL[:-2], "--max-rentals", "8", "--ledger", str(ledger), "--report-dir",
+                     str(tmp_path / "report")])  # fmt: skip
+        out = capsys.readouterr().out
+        really_held = held(mock.origin)
+        record = json.loads((tmp_path / "report" / "report.json").read_text())
+        # Every release was read again (not only the first few): each number is still there, so each is held.
+        assert really_held == record["lifecycle"]["rented"] >= 6, out
+        assert len(record["lifecycle"]["held"]) == really_held, record["lifecycle"]
+        assert record["lifecycle"]["release_command"] == f"close-conformance release --ledger {ledger}"
+        assert f"still held {really_held}" in out, out
+        assert "Still held after the run" in out
+        # The ledger says so too, and releasing from it reads each again: nothing is taken for released.
+        assert sorted(lifecycle.read(ledger).by_base[base_url]) == sorted(record["lifecycle"]["held"])
+        env = {**os.environ, **CREDENTIALS}
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance", "release", "--ledger", str(ledger)],
+            capture_output=True, text=True, check=False, env=env, timeout=120,
+        )  # fmt: skip
+    assert code == 1
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.count("the release was answered 200, but reading it answered 200") == really_held
+    assert f"still held: {really_held}" in done.stdout
+
+
 # -- the ledger, on its own ------------------------------------------------------------------------
 
 
@@ -254,8 +284,14 @@ def test_the_ledger_says_what_is_still_held_per_base_url(tmp_path: Path) -> None
     second = lifecycle.Book.open(path, "https://two.invalid/api/v1")  # one file may hold several runs
     second.rented("phon_b1")
     second.released("phon_nobody")  # not rented here: nothing to take away
+    second.rented("phon_b2")
+    second.released("phon_b2")
+    second.unreleased("phon_b2")  # released by its answer, still there when read: held again
     held = lifecycle.read(path)
-    assert held.by_base == {"https://one.invalid/api/v1": ["phon_a2"], "https://two.invalid/api/v1": ["phon_b1"]}
+    assert held.by_base == {
+        "https://one.invalid/api/v1": ["phon_a2"],
+        "https://two.invalid/api/v1": ["phon_b1", "phon_b2"],
+    }
     assert held.unknown == 0
 
 

@@ -15,7 +15,7 @@ from conformance.suite.conclusion import conclude
 from conformance.suite.credentials import basic
 from conformance.suite.exchange import UNKNOWN
 from conformance.suite.recordings import Recorded
-from tests.suite.views import CONTRACT, RENT, judged, release, rental, rented
+from tests.suite.views import CONTRACT, RENT, judged, read, release, rental, rented
 
 ORIGIN = "https://api.close.com"
 BODY = b'{"country": "US", "prefix": "650"}'
@@ -86,6 +86,17 @@ def test_the_lifecycle_counts_rentals_and_releases_and_lists_what_is_still_held(
     second = rented(id="phon_second2", number="+16503335556", number_formatted="+1 650-333-5556")
     judge = judged(rental(), rental(response=second), release("phon_second2"))
     assert traffic.lifecycle_of(judge) == {"rented": 2, "released": 1, "held": ["phon_4XrFk2P0e8bV1cQz9mWyTn"]}
+
+
+def test_a_number_read_back_after_its_release_answered_2xx_is_still_held() -> None:
+    first = rented()
+    second = rented(id="phon_second2", number="+16503335556", number_formatted="+1 650-333-5556")
+    judge = judged(
+        rental(response=first), rental(response=second),
+        release(first["id"]), read(first["id"], 200, first),  # released, yet still there: still billed
+        release("phon_second2"), read("phon_second2", 404, {"error": "Not found."}),
+    )  # fmt: skip
+    assert traffic.lifecycle_of(judge) == {"rented": 2, "released": 1, "held": [first["id"]]}
 
 
 def test_exchanges_with_the_endpoint_recorded_without_bodies_are_a_warning_naming_them() -> None:

@@ -281,9 +281,12 @@ def status_code_conformance(seen: View, _memory: Memory) -> list[Problem] | None
     if str(seen.status) in documented:
         return []
     listed = ", ".join(documented)
+    basis = _status_basis(seen, operation)
+    # One code may be another reading of two choices (422: refusal-codes, assignee-code): one cause each.
+    subject = f"{seen.status} ({basis.ref})" if basis.is_choice else str(seen.status)
     return _problem(
-        _status_basis(seen, operation),
-        str(seen.status),
+        basis,
+        subject,
         f"{operation.method} {operation.path} answered {seen.status}, which the contract does not document "
         f"for it (documented: {listed}).",
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance.suite import checks
+from conformance.suite import checks, findings
 from conformance.suite.exchange import INVALID, NONE, PRESENT, Exchange
 from conformance.suite.judge import Judge
 from tests.suite.views import (
@@ -94,21 +94,25 @@ RULES = [
     ),
     pytest.param(
         "status_code_conformance", invalid(422, {"status": "has-voice-only"}, {"country": "US"}),
-        "status_code_conformance: 422", ("chosen", "refusal-codes"), id="422: another reading of refusal-codes",
+        "status_code_conformance: 422 (refusal-codes)", ("chosen", "refusal-codes"),
+        id="422: another reading of refusal-codes",
     ),
     pytest.param(
         "status_code_conformance",
         invalid(422, {"status": "error", "error": "x", "field-errors": {"assign_to": "inactive"}},
                 {"country": "US", "assign_to": [OTHER]}),
-        "status_code_conformance: 422", ("chosen", "assignee-code"), id="422 naming an assignee: assignee-code",
+        "status_code_conformance: 422 (assignee-code)", ("chosen", "assignee-code"),
+        id="422 naming an assignee: assignee-code",
     ),
     pytest.param(
-        "status_code_conformance", lambda: [release(ID, 204, b"", headers=[])], "status_code_conformance: 204",
+        "status_code_conformance", lambda: [release(ID, 204, b"", headers=[])],
+        "status_code_conformance: 204 (delete-success-body)",
         ("chosen", "delete-success-body"), id="204 to a release: another reading of its body",
     ),
     pytest.param(
         "status_code_conformance", lambda: [release(ID, 400, {"status": "error", "error": "no"})],
-        "status_code_conformance: 400", ("chosen", "forbidden-delete-code"), id="400 to a release",
+        "status_code_conformance: 400 (forbidden-delete-code)", ("chosen", "forbidden-delete-code"),
+        id="400 to a release",
     ),
     pytest.param(
         "unsupported_method_answer", lambda: [answer(sent("PUT", RENT, {}), 405, b"", [("allow", "POST")])], None,
@@ -784,10 +788,31 @@ def test_every_check_has_rules_here_that_pass_fail_and_do_not_apply() -> None:
     assert set(checks.NAMES) - inapplicable == set()
 
 
+def test_one_status_answered_in_two_choices_readings_is_two_causes_each_on_its_own_choice() -> None:
+    voice_only = rental({"country": "GB", "prefix": "20"}, 422, {"status": "has-voice-only", "error": "x"})
+    assignee = rental(
+        {"country": "US", "assign_to": [OTHER]}, 422,
+        {"status": "error", "error": "x", "field-errors": {"assign_to": "inactive"}},
+    )  # fmt: skip
+    judge = judged(voice_only, assignee, voice_only)
+    violations = {
+        violation.key: (violation.basis.ref, violation.cases)
+        for violation in findings.group(judge.verdicts.findings())
+        if violation.check == "status_code_conformance"
+    }
+    assert violations == {
+        "status_code_conformance: 422 (refusal-codes)": ("refusal-codes", 2),
+        "status_code_conformance: 422 (assignee-code)": ("assignee-code", 1),
+    }
+
+
 def test_a_business_refusal_with_another_readings_status_is_judged_against_that_choice_only() -> None:
     judge = judged(rental({"country": "GB", "prefix": "20"}, 422, {"status": "has-voice-only", "error": "x"}))
     found = {f.key: f.problem.basis.is_choice for f in judge.verdicts.findings()}
-    assert found == {"status_code_conformance: 422": True, "refusal_explains_itself: has-voice-only with 422": True}
+    assert found == {
+        "status_code_conformance: 422 (refusal-codes)": True,
+        "refusal_explains_itself: has-voice-only with 422": True,
+    }
 
 
 def test_the_voice_only_retry_asks_for_with_sms_false_and_no_mms() -> None:

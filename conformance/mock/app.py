@@ -198,7 +198,7 @@ def build(
 
     `rate_limit` (requests per second and credential) replaces the scenario's own limit;
     `generation` ("today" or "seed") the endpoint generation it emulates; `choices` the readings
-    of the contract's choices it follows (`{"delete-success-body": "success-flag"}`).
+    of the contract's choices it follows (`{"delete-success-body": "no-content"}`).
     """
     scenario = scenarios.load(Path(scenario_path) if scenario_path is not None else None)
     if generation is not None:

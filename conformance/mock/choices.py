@@ -2,7 +2,7 @@
 
 Where Close is silent the contract chooses, and lists under `x-choices` the other readings a
 server might follow (the first is the contract's own). The mock answers by the contract's
-reading unless a scenario picks another one (`choices: {delete-success-body: success-flag}`),
+reading unless a scenario picks another one (`choices: {delete-success-body: no-content}`),
 so a test can see how its code copes with a server that reads Close differently.
 
 The readings come from the contract; what each one does is written once, here, in one of two
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 def _empty_object(_choices: Choices, **_context: Any) -> Reply:
     return Reply(200, {})
-
-
-def _success_flag(_choices: Choices, **_context: Any) -> Reply:
-    return Reply(200, {"success": True})
 
 
 def _no_content(_choices: Choices, **_context: Any) -> Reply:
@@ -109,7 +105,7 @@ def _rate_limited(*, retry_after: bool) -> Answer:
 # keeps the readings in step with today's contract).
 ANSWERS: dict[str, dict[str, Answer]] = {
     # The answer to a release.
-    "delete-success-body": {"empty-object": _empty_object, "success-flag": _success_flag, "no-content": _no_content},
+    "delete-success-body": {"empty-object": _empty_object, "no-content": _no_content},
     # 404 of GET/DELETE /phone_number/{id}/ (`message`: what was not found).
     "not-found-body": {"error-message": _error_message, "detail-message": _detail_message},
     # Deleting a number one may not delete (`message`: why; `hidden`: the not-found message).

@@ -59,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="CHOICE=READING",
-        help="follow another reading of one of the contract's choices, e.g. delete-success-body=success-flag "
+        help="follow another reading of one of the contract's choices, e.g. delete-success-body=no-content "
         "(repeatable; default: the scenario's `choices`, else the contract's own readings)",
     )
     serve.add_argument("--no-controls", action="store_true", help=f"switch off the test controls under {CONTROLS}")
@@ -90,7 +90,7 @@ def requested_choices(args: argparse.Namespace) -> dict[str, str]:
     for option in args.choice:
         choice_id, equals, reading = option.partition("=")
         if not equals or not choice_id or not reading:
-            raise UsageError(f"--choice takes CHOICE=READING (e.g. delete-success-body=success-flag), not {option!r}")
+            raise UsageError(f"--choice takes CHOICE=READING (e.g. delete-success-body=no-content), not {option!r}")
         found[choice_id.strip()] = reading.strip()
     return found
 

@@ -40,7 +40,7 @@ def test_todays_additive_changes_pass_and_the_changelog_is_current(capsys: pytes
 def test_a_removed_response_field_is_refused_without_a_major_version(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    variant = _variant(tmp_path, _remove_label, "1.2.0")
+    variant = _variant(tmp_path, _remove_label, "1.3.0")
     code = main(["--contract", str(variant), "--changelog", str(_changelog_copy(tmp_path)), "--write"])
     error = capsys.readouterr().err
     assert code == 1

@@ -41,7 +41,7 @@ def test_every_reading_of_every_choice_can_be_served() -> None:
 
 def test_the_catalogue_is_read_from_the_contract_with_its_own_reading_first() -> None:
     known = chosen.catalogue(contract.today())
-    assert known["delete-success-body"] == ("empty-object", "success-flag", "no-content")
+    assert known["delete-success-body"] == ("empty-object", "no-content")
     assert known["forbidden-delete-code"][0] == "forbidden"
     assert chosen.catalogue(contract.seed()) == {}  # the seed-era baseline has no choices
 
@@ -79,12 +79,12 @@ def test_the_contracts_readings_answer_as_documented() -> None:
 def test_other_readings_answer_as_their_servers_would() -> None:
     answers = exchange(
         {
-            "delete-success-body": "success-flag",
+            "delete-success-body": "no-content",
             "not-found-body": "detail-message",
             "forbidden-delete-code": "not-found",
         }
     )
-    assert answers["released"].json() == {"success": True}
+    assert (answers["released"].status_code, answers["released"].content) == (204, b"")
     assert answers["unknown"].json() == {"detail": "Not found."}
     hidden = answers["forbidden"]
     assert hidden.status_code == 404
@@ -115,12 +115,12 @@ def test_no_content_is_a_204_without_a_body_or_its_headers() -> None:
     ("choices", "named"),
     [
         (
-            {"delete-succes-body": "success-flag"},
+            {"delete-succes-body": "no-content"},
             ["at choices/delete-succes-body: the contract has no such choice; it has ", "delete-success-body"],
         ),
         (
             {"delete-success-body": "teapot"},
-            ["at choices/delete-success-body: no reading 'teapot'; the readings are empty-object, success-flag"],
+            ["at choices/delete-success-body: no reading 'teapot'; the readings are empty-object, no-content"],
         ),
     ],
 )
@@ -134,11 +134,11 @@ def test_a_choice_or_reading_the_contract_does_not_list_is_refused_naming_the_al
 
 
 def test_a_reading_the_mock_cannot_emulate_is_refused_naming_those_it_can() -> None:
-    known = {"delete-success-body": ("empty-object", "success-flag", "no-content", "redirect")}
+    known = {"delete-success-body": ("empty-object", "no-content", "redirect")}
     _picked, problems = chosen.pick({"delete-success-body": "redirect"}, known)
     expected = (
         "at choices/delete-success-body: the mock does not emulate 'redirect' yet; "
-        "it emulates empty-object, success-flag, no-content"
+        "it emulates empty-object, no-content"
     )
     assert problems == [expected]
 

@@ -117,16 +117,16 @@ def test_a_mistyped_serve_option_shows_serves_usage_not_the_top_level_one(capsys
 def test_the_start_up_lines_list_every_control_and_endpoint(tmp_path: Path) -> None:
     from conformance.mock.app import describe_controls, describe_endpoints
 
-    with mock_process("--choice", "delete-success-body=success-flag") as (origin, process):
+    with mock_process("--choice", "delete-success-body=no-content") as (origin, process):
         number = httpx.post(origin + ENDPOINT, json={"country": "US"}, auth=("mock_admin_key", "")).json()
         released = httpx.delete(f"{origin}/api/v1/phone_number/{number['id']}/", auth=("mock_admin_key", ""))
-        assert released.json() == {"success": True}
+        assert (released.status_code, released.content) == (204, b"")
     out = process.out
     assert f"test controls: {describe_controls()}" in out
     assert "POST /__mock__/script" in out
     assert f"({describe_endpoints()})" in out
     assert "GET /api/v1/phone_number/{phone_number_id}/" in out
-    assert "follows other readings than the contract's: delete-success-body=success-flag" in out
+    assert "follows other readings than the contract's: delete-success-body=no-content" in out
 
 
 def test_workers_follow_the_chosen_readings_too(tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_workers_follow_the_chosen_readings_too(tmp_path: Path) -> None:
     ("choice", "message"),
     [
         ("delete-success-body", "--choice takes CHOICE=READING"),
-        ("delete-success-body=maybe", "no reading 'maybe'; the readings are empty-object, success-flag, no-content"),
+        ("delete-success-body=maybe", "no reading 'maybe'; the readings are empty-object, no-content"),
         ("colour=red", "the contract has no such choice"),
     ],
 )

@@ -64,9 +64,9 @@ def test_no_credentials_at_all_is_refused() -> None:
 
 def test_a_scenario_picks_readings_of_the_contracts_choices() -> None:
     data = default()
-    data["choices"] = {"delete-success-body": "success-flag", "forbidden-delete-code": "not-found"}
+    data["choices"] = {"delete-success-body": "no-content", "forbidden-delete-code": "not-found"}
     picked = parse(data, "test.yaml").choices
-    assert picked["delete-success-body"] == "success-flag"
+    assert picked["delete-success-body"] == "no-content"
     assert picked["forbidden-delete-code"] == "not-found"
     assert picked["not-found-body"] == "error-message"  # not listed: the contract's own reading
 
@@ -83,7 +83,7 @@ def test_wrong_choices_are_listed_with_the_other_problems() -> None:
 
 def test_choices_must_be_a_mapping_of_ids_to_reading_ids() -> None:
     data = default()
-    data["choices"] = {"delete-success-body": ["success-flag"], "Not An Id": "x"}
+    data["choices"] = {"delete-success-body": ["no-content"], "Not An Id": "x"}
     text = problems(data)
     assert "choices/delete-success-body" in text
     assert "Not An Id" in text

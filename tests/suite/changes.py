@@ -138,8 +138,14 @@ def _reordered(_scope: dict[str, Any], answer: Answer) -> Answer:
     return _json(answer, reverse)
 
 
+def _a_field_in_every_answer(_scope: dict[str, Any], answer: Answer) -> Answer:
+    """A key added to every JSON object answered: rentals, reads, refusals, 401s, 429s, and a release's {}."""
+    return _json(answer, lambda value: {**value, "request_id": "req_7d1f"} if isinstance(value, dict) else value)
+
+
 CHANGES = [
     Change("a new field on the rented number", _a_new_field),
+    Change("a new field in every answer, a release's too", _a_field_in_every_answer),
     Change("a new refusal status", _a_new_refusal_status),
     Change("gzip-compressed answers", _gzip),
     Change("chunked answers", chunked=True),

@@ -92,7 +92,7 @@ def test_annotations_stop_at_the_runners_limit() -> None:
 def test_the_summary_of_a_conformant_run_has_the_verdict_the_checks_and_coverage() -> None:
     markdown = github.summary_markdown(concluded())
     assert markdown.startswith("## close-conformance: ✅ CONFORMANT\n")
-    assert "Target `recordings x.har`, contract 1.2.0, replay (recorded)." in markdown
+    assert "Target `recordings x.har`, contract 1.2.1, replay (recorded)." in markdown
     assert "| check | judged | failed | status |" in markdown
     assert "| rented_number_in_requested_country | 1 | 0 | passed |" in markdown
     assert "Coverage of the contract:" in markdown

@@ -11,7 +11,7 @@ T = TypeVar("T", bound="DeletedPhoneNumber")
 
 @_attrs_define
 class DeletedPhoneNumber:
-    """The answer to releasing a number, an empty JSON object."""
+    """The answer to releasing a number, a JSON object, `{}`; more properties are allowed."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -172,8 +172,9 @@ def sync_detailed(
     otherwise the answer is `403` (Close does not document the code; this contract chooses
     403, Close's code for "an operation was not allowed").
 
-    On success the answer is `200` with an empty JSON object (Close documents only "a
-    successful response"; this contract chooses `{}`).
+    On success the answer is `200` with a JSON object (Close documents only "a successful
+    response"; this contract chooses `{}`, and allows more properties: third parties report
+    `{"success": true}`).
 
     Retries: a 429 is waited for and sent again (`RetryPolicy.max_retries`); this call is idempotent
     (sending it twice leaves the server as sending it once), so a timeout, a dropped connection or a
@@ -242,8 +243,9 @@ def sync(
     otherwise the answer is `403` (Close does not document the code; this contract chooses
     403, Close's code for "an operation was not allowed").
 
-    On success the answer is `200` with an empty JSON object (Close documents only "a
-    successful response"; this contract chooses `{}`).
+    On success the answer is `200` with a JSON object (Close documents only "a successful
+    response"; this contract chooses `{}`, and allows more properties: third parties report
+    `{"success": true}`).
 
     Retries: a 429 is waited for and sent again (`RetryPolicy.max_retries`); this call is idempotent
     (sending it twice leaves the server as sending it once), so a timeout, a dropped connection or a
@@ -310,8 +312,9 @@ async def asyncio_detailed(
     otherwise the answer is `403` (Close does not document the code; this contract chooses
     403, Close's code for "an operation was not allowed").
 
-    On success the answer is `200` with an empty JSON object (Close documents only "a
-    successful response"; this contract chooses `{}`).
+    On success the answer is `200` with a JSON object (Close documents only "a successful
+    response"; this contract chooses `{}`, and allows more properties: third parties report
+    `{"success": true}`).
 
     Retries: a 429 is waited for and sent again (`RetryPolicy.max_retries`); this call is idempotent
     (sending it twice leaves the server as sending it once), so a timeout, a dropped connection or a
@@ -380,8 +383,9 @@ async def asyncio(
     otherwise the answer is `403` (Close does not document the code; this contract chooses
     403, Close's code for "an operation was not allowed").
 
-    On success the answer is `200` with an empty JSON object (Close documents only "a
-    successful response"; this contract chooses `{}`).
+    On success the answer is `200` with a JSON object (Close documents only "a successful
+    response"; this contract chooses `{}`, and allows more properties: third parties report
+    `{"success": true}`).
 
     Retries: a 429 is waited for and sent again (`RetryPolicy.max_retries`); this call is idempotent
     (sending it twice leaves the server as sending it once), so a timeout, a dropped connection or a

@@ -17,6 +17,7 @@ import importlib.metadata
 import json
 import re
 import shlex
+import textwrap
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -182,10 +183,14 @@ def _head(conclusion: Conclusion) -> list[str]:
     roots = [(n, v) for n, v in enumerate(conclusion.violations, 1) if conclusion.fails(v) and not v.explained_by]
     if roots:
         lines.append("Fix first:")
-        lines += [
-            f"  {n}. {v.key}{_cases(v)}: {v.message.strip().splitlines()[0][:110]}" for n, v in roots[:MAX_FIX_FIRST]
-        ]
+        lines += [f"  {n}. {v.key}{_cases(v)}: {_clip(v.message, 110)}" for n, v in roots[:MAX_FIX_FIRST]]
     return [*lines, ""]
+
+
+def _clip(message: str, width: int) -> str:
+    """A message's first line, cut at a word (never mid-word) to `width` characters, with " ..." when cut."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return textwrap.shorten(line, width=width, placeholder=" ...")
 
 
 def _cases(violation: Violation) -> str:
@@ -342,7 +347,7 @@ def _violation_lines(
             if exchange is None:
                 continue
             if index:
-                lines.append(f"  another case: {example.problem.message.strip().splitlines()[0][:160]}")
+                lines.append(f"  another case: {_clip(example.problem.message, 160)}")
             lines += [
                 f"  request:  {curl(exchange, origin, files=files)}",
                 f"  response: {_response_line(exchange, shown, number)}",

@@ -137,8 +137,7 @@ def test_a_reading_the_mock_cannot_emulate_is_refused_naming_those_it_can() -> N
     known = {"delete-success-body": ("empty-object", "no-content", "redirect")}
     _picked, problems = chosen.pick({"delete-success-body": "redirect"}, known)
     expected = (
-        "at choices/delete-success-body: the mock does not emulate 'redirect' yet; "
-        "it emulates empty-object, no-content"
+        "at choices/delete-success-body: the mock does not emulate 'redirect' yet; it emulates empty-object, no-content"
     )
     assert problems == [expected]
 

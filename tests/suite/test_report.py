@@ -119,3 +119,12 @@ def test_a_reproduction_carries_no_hop_by_hop_or_framing_header() -> None:
     for name in ("Host", "Connection", "Content-Length", "Keep-Alive"):
         assert f"{name}:" not in command
     assert "Content-Type: application/json" in command
+
+
+def test_a_long_message_is_cut_at_a_word_never_mid_word() -> None:
+    message = "A rental of a group number needs the Manage Team Phone Numbers permission, which it must have had"
+    clipped = report._clip(message + "\nsecond line", 60)
+    assert clipped == "A rental of a group number needs the Manage Team Phone ..."
+    assert len(clipped) <= 60
+    assert report._clip("short", 60) == "short"
+    assert report._clip("   ", 60) == ""

@@ -253,11 +253,22 @@ def _preflight(guard: Guard) -> None:
     if outcome.error is not None:
         raise CannotTest(f"cannot reach {guard.upstream_origin}: {outcome.error}")
     if outcome.status in (404, 405):  # no route, or one that does not take a POST: not the endpoint
+        twice = doubled(guard.upstream_prefix)
+        said = f"; {twice} appears twice in it" if twice else ""
         raise CannotTest(
             f"{guard.upstream_origin}{outcome.path} answered {outcome.status}: the endpoint is not there. Is the base "
             f"URL right? It should end in the API's base path, like https://api.close.com/api/v1 "
-            f"(given: {guard.upstream_prefix or '/'})"
+            f"(given: {guard.upstream_prefix or '/'}{said})"
         )
+
+
+def doubled(prefix: str) -> str | None:
+    """The part of a base path given twice in a row at its end (/api/v1/api/v1 -> /api/v1), else None."""
+    parts = [part for part in prefix.split("/") if part]
+    for size in range(len(parts) // 2, 0, -1):
+        if parts[-size:] == parts[-2 * size : -size]:
+            return "/" + "/".join(parts[-size:])
+    return None
 
 
 def _accounting(origin: str, evidence: Evidence) -> None:

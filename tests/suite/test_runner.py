@@ -107,6 +107,16 @@ def test_a_404_at_the_base_path_fails_fast_naming_what_the_base_url_should_be() 
     assert "like https://api.close.com/api/v1 (given: /v2)" in said
 
 
+def test_a_base_path_given_twice_is_named() -> None:
+    with pytest.raises(CannotTest) as stopped:
+        _preflight(answering(404, b'{"detail": "Not Found"}'), prefix="/api/v1/api/v1")
+    assert "(given: /api/v1/api/v1; /api/v1 appears twice in it)" in str(stopped.value)
+    assert runner.doubled("/api/v1") is None
+    assert runner.doubled("/v1/v1") == "/v1"
+    assert runner.doubled("/proxy/api/v1/api/v1/") == "/api/v1"
+    assert runner.doubled("/") is None
+
+
 def test_a_server_nobody_can_reach_fails_fast() -> None:
     with Server(answering(200)) as server:
         gone = server.origin

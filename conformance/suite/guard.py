@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
+from conformance import contract as contracts
 from conformance.serving import Server
 from conformance.suite import pacing, safety, wire
 from conformance.suite.credentials import PLACEHOLDER_ANY, PLACEHOLDER_KEY, PLACEHOLDER_TOKEN, Secrets, basic
@@ -102,6 +103,7 @@ class Ledger:
     rented_ids: set[str] = field(default_factory=set)  # ids this run rented: the only ones it may release
     rented_with: dict[str, str] = field(default_factory=dict)  # id -> the scheme that rented it
     released_ids: set[str] = field(default_factory=set)
+    read_ids: set[str] = field(default_factory=set)  # rented ids read back (answered 2xx) before any release
 
 
 class Guard:
@@ -228,6 +230,7 @@ class Guard:
         `releasing`: a read-back or release of a number this run rented, which goes out even after
         the deadline or an interruption (every rental is released, whatever ends the run).
         """
+        self._read_back_first(method, path, headers, releasing=releasing)
         authorization = self._same_credentials(method, path, wire.header(headers, "authorization"))
         auth, scheme, real = self._credentials(authorization)
         outgoing = [(k, v) for k, v in wire.end_to_end(headers) if k.lower() not in ("authorization", *_BOOKKEEPING)]
@@ -275,6 +278,20 @@ class Guard:
             self.on_exchange(exchange)
         return exchange
 
+    def _read_back_first(self, method: str, path: str, headers: list[tuple[str, str]], *, releasing: bool) -> None:
+        """Before a generated release of a number this run rented and never read: read it back (every rental is)."""
+        if method.upper() != "DELETE" or releasing:
+            return  # the lifecycle's own releases read back first themselves
+        match = self.contract.match("DELETE", path)
+        number_id = match.values.get("phone_number_id") if match is not None else None
+        with self.lock:
+            unread = number_id in self.ledger.rented_ids and number_id not in (
+                self.ledger.read_ids | self.ledger.released_ids
+            )
+        if unread and contracts.READ in self.contract.operations:
+            self.forward("GET", path, [("authorization", wire.header(headers, "authorization") or "")], b"",
+                         probe="read back the rental", follow_up=True)  # fmt: skip
+
     def _record(self, exchange: Exchange) -> tuple[str | None, str | None, str | None]:
         """Number the exchange into the ledger; the id it rented, released, or showed still held after a release."""
         rented = released = unreleased = None
@@ -294,6 +311,8 @@ class Guard:
                     released = number_id
             if exchange.method == "GET" and answered and match is not None:  # a 2xx DELETE that left it there
                 number_id = match.values.get("phone_number_id")
+                if number_id in self.ledger.rented_ids:
+                    self.ledger.read_ids.add(number_id)
                 if number_id in self.ledger.released_ids:
                     self.ledger.released_ids.discard(number_id)
                     unreleased = number_id

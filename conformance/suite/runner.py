@@ -138,9 +138,8 @@ def _make_requests(
     have |= {"token"} if secrets.bearer_token else set()
     skipped = probes.run(guard, options.contract, have=have, rentals_allowed=options.mode == "full", progress=progress)
     skipped += lifecycle.probe(guard, options.contract)
-    _stop_if_credentials_refused(guard)
-    if guard.policy.stop.is_set():
-        return skipped
+    if _credentials_refused(guard) or guard.policy.stop.is_set():
+        return skipped  # refused everywhere: the conclusion's first step says so, on what was sent (exit 2)
     progress(f"schemathesis: examples, coverage and fuzzing phases (seed {options.seed})")
     generated = engine.run(
         guard.base_url, options.contract, seed=options.seed, max_examples=options.examples,
@@ -152,14 +151,12 @@ def _make_requests(
     return skipped
 
 
-def _stop_if_credentials_refused(guard: Guard) -> None:
-    """After the probes: when the server refused every credential, nothing more can test anything (exit 2 now)."""
+def _credentials_refused(guard: Guard) -> bool:
+    """After the probes: whether the server refused every credential (then nothing more can test anything)."""
     judge = Judge(guard.contract)
     for exchange in guard.exchanges:
         judge.judge(exchange)
-    why = conclusion.credentials_refused("run", judge.verdicts)
-    if why is not None:
-        raise CannotTest(why)
+    return conclusion.credentials_refused("run", judge.verdicts) is not None
 
 
 def _assign_lists(guard: Guard, assignees: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:

@@ -61,6 +61,13 @@ def test_credentials_refused_everywhere_is_exit_2_and_says_check_your_credential
     assert record["violations"] == []
     junit = ET.parse(tmp_path / "junit.xml").getroot()  # noqa: S314 - our own file
     assert junit.get("errors") == "1"
+    # What was sent before it stopped is reported: the refusals that show why (not "0 sent", an empty HAR).
+    sent = record["requests"]["exchanges"]
+    assert sent == record["requests"]["probes"] > 10, record["requests"]
+    assert f"Requests: {sent} sent" in out
+    har = json.loads(next(tmp_path.glob("*.har")).read_text())
+    assert len(har["log"]["entries"]) == sent
+    assert any(entry["response"]["status"] == 401 for entry in har["log"]["entries"])
 
 
 def test_one_scheme_refused_while_the_other_works_is_a_finding_not_silence(monkeypatch, tmp_path, capsys) -> None:

@@ -30,7 +30,14 @@ class UsageError(ConformanceError):
 
 
 class CannotTest(ConformanceError):  # noqa: N818 - reads as a sentence: CannotTest("server unreachable")
-    """The run could not test the server (exit 2); the message says why and what to do, in one line."""
+    """The run could not test the server (exit 2); the message says why and what to do, in one line.
+
+    `evidence`: what was sent before it stopped (a suite Evidence), so the reports show it.
+    """
+
+    def __init__(self, message: str, evidence: object = None) -> None:
+        super().__init__(message)
+        self.evidence = evidence
 
 
 class ContractError(ConformanceError, ValueError):

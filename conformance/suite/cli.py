@@ -340,11 +340,12 @@ def _conclude(evidence: Evidence, args: argparse.Namespace, settings: Settings) 
     return finish(conclude(evidence, settings), args)
 
 
-def _cannot_test(source: Source, reason: str, args: argparse.Namespace) -> int:
+def _cannot_test(source: Source, reason: str, args: argparse.Namespace, evidence: object = None) -> int:
     from conformance.suite import conclusion
     from conformance.suite.judge import Verdicts
 
-    return finish(conclusion.cannot_test(source, reason, Verdicts()), args)
+    sent = evidence if isinstance(evidence, conclusion.Evidence) else None
+    return finish(conclusion.cannot_test(source, reason, Verdicts(), sent), args)
 
 
 # -- the subcommands ---------------------------------------------------------------------------
@@ -392,7 +393,8 @@ def run_main(args: argparse.Namespace) -> int:
         try:
             evidence = execute(options, progress, stop)
         except CannotTest as reason:
-            return _cannot_test(source_of(options, options.base_url or "the embedded mock"), str(reason), args)
+            source = source_of(options, options.base_url or "the embedded mock")
+            return _cannot_test(source, str(reason), args, reason.evidence)
     if stop.is_set():
         evidence.interrupted = True
     return _conclude(evidence, args, settings)

@@ -430,9 +430,9 @@ def conclude(evidence: Evidence, settings: Settings | None = None) -> Conclusion
     return conclusion
 
 
-def cannot_test(source: Source, reason: str, verdicts: Verdicts) -> Conclusion:
-    """The conclusion of a run that stopped before judging anything (the server unreachable, say)."""
-    evidence = Evidence(source, [], verdicts)
+def cannot_test(source: Source, reason: str, verdicts: Verdicts, evidence: Evidence | None = None) -> Conclusion:
+    """The conclusion of a run that stopped before it could test (the server unreachable, say), on what it sent."""
+    evidence = evidence or Evidence(source, [], verdicts)
     conclusion = Conclusion(evidence, Settings(), CANNOT_TEST, reason)
     measure(conclusion)
     return conclusion

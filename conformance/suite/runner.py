@@ -104,9 +104,14 @@ def execute(options: Options, progress: Callable[[str], None], stop: threading.E
                 guard.before_rental, guard.on_rented, guard.on_released = book.renting, book.rented, book.released
                 guard.on_answered, guard.on_unreleased = book.answered, book.unreleased
             guard.on_exchange = _ticker(guard, progress)
-            _preflight(guard)
             not_checked: list[str] = []
             result = engine.Generated()
+            try:
+                _preflight(guard)
+            except CannotTest as stopped:  # the reports still show the answer that stopped it
+                evidence = _evidence(source_of(options, base_url), guard, result, not_checked, None)
+                evidence.started, evidence.duration = started, time.monotonic() - began
+                raise CannotTest(str(stopped), evidence) from None
             try:
                 not_checked += _make_requests(
                     guard, options, secrets=secrets, assignees=assignees, progress=progress, result=result

@@ -91,8 +91,15 @@ def test_a_wrong_base_path_is_exit_2_with_a_hint(credentials, tmp_path, capsys) 
     err = capsys.readouterr().err
     assert code == 2
     assert "Is the base URL right?" in err
-    assert "CANNOT TEST" in (tmp_path / "summary.txt").read_text()
+    summary = (tmp_path / "summary.txt").read_text()
+    assert "CANNOT TEST" in summary
     minidom.parseString((tmp_path / "junit.xml").read_bytes())
+    # The one request that showed it is reported, in the summary and the HAR.
+    assert "Requests: 1 sent" in summary
+    (entry,) = json.loads((tmp_path / "exchanges.har").read_text())["log"]["entries"]
+    assert (entry["request"]["url"], entry["response"]["status"]) == (
+        server.origin + "/api/v2/phone_number/request/internal/", 404,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -216,12 +216,14 @@ def _traffic_lines(conclusion: Conclusion) -> list[str]:
         follow_ups = sum(1 for e in exchanges if e.follow_up)
         held = [n for n in evidence.not_sent if "not writable" not in n.reason]
         unsendable = len(evidence.not_sent) - len(held)
+        generated = len(exchanges) - probes - follow_ups
         lines = [
             (
-                f"Requests: {len(exchanges)} sent ({probes} fixed probes, {follow_ups} follow-ups; generated: "
-                f"{phases or 'none'}), "
-                f"{len(held)} held back by the guard, {unsendable} not writable as HTTP, {without} without an answer"
-            )
+                f"Requests: {len(exchanges)} sent ({probes} fixed probes, {follow_ups} follow-ups, {generated} "
+                f"generated), {len(held)} held back by the guard, {unsendable} not writable as HTTP, {without} "
+                "without an answer"
+            ),
+            f"Cases schemathesis generated, by phase (sent, or held back by the guard): {phases or 'none'}",
         ]
     else:
         seen = "recorded" if conclusion.source.kind == "replay" else "relayed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,13 @@ def test_the_default_run_tests_the_embedded_mock_and_passes(tmp_path: Path, caps
     assert len(har_rentals) == record["accounting"]["rentals"]
     requests = record["requests"]
     assert len(har["log"]["entries"]) == requests["exchanges"]  # every exchange, and nothing never sent
+    # The Requests line adds up: probes, follow-ups and generated requests are what was sent.
+    sent = re.search(r"Requests: (\d+) sent \((\d+) fixed probes, (\d+) follow-ups, (\d+) generated\)", out)
+    assert sent, out
+    total, probes, follow_ups, generated = map(int, sent.groups())
+    assert total == probes + follow_ups + generated == requests["exchanges"]
+    assert (probes, follow_ups) == (requests["probes"], requests["follow_ups"])
+    assert generated > 100
     assert all(e["response"]["status"] for e in har["log"]["entries"])
     assert har["log"]["entries"][1]["request"]["url"].startswith("http://127.0.0.1:")
     assert record["conformant"] is True

@@ -17,15 +17,17 @@ ARGS = ["--mode", "full", "--max-rentals", "100000", "--quiet", "--examples", "4
 def judged(output: str) -> tuple[str, ...]:
     """What the run judged apart from schemathesis' stateful phase, whose steps follow schemathesis' own
     adaptive scheduling (answer times), so a paced server gets a few steps more or fewer."""
-    requests = re.search(r"Requests: \d+ sent \((\d+) fixed probes, \d+ follow-ups; generated: (.*), stateful", output)
+    probes = re.search(r"Requests: \d+ sent \((\d+) fixed probes, \d+ follow-ups, \d+ generated\)", output)
+    phases = re.search(r"Cases schemathesis generated, by phase \([^)]*\): (.*), stateful", output)
     business = re.search(r"answered by the business rules: (\d+)", output)
-    assert requests, output
+    assert probes, output
+    assert phases, output
     assert business, output
-    return requests.group(1), requests.group(2)
+    return probes.group(1), phases.group(1)
 
 
 def stateful(output: str) -> int:
-    found = re.search(r"stateful (\d+)\)", output)
+    found = re.search(r"stateful (\d+)$", output, re.MULTILINE)
     assert found, output
     return int(found.group(1))
 

@@ -110,7 +110,7 @@ def check(args: argparse.Namespace) -> scenarios.Scenario:
     scenario = scenarios.load(args.scenario)
     if args.generation is not None:
         scenario = dataclasses.replace(scenario, generation=args.generation)
-    return scenario.with_choices(requested_choices(args))
+    return scenario.with_choices(requested_choices(args), given_as="--choice")
 
 
 def bind(args: argparse.Namespace) -> socket.socket:

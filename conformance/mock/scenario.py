@@ -133,8 +133,21 @@ class Scenario:
         defaults = {choice_id: listed[0] for choice_id, listed in self.known_choices().items()}
         return chosen.Choices(picked={**defaults, **self.choices}, defaults=defaults)
 
-    def with_choices(self, requested: dict[str, Any]) -> Scenario:
-        """The scenario with these readings picked (`{choice id: reading id}`); ScenarioError names the allowed ones."""
+    def with_choices(self, requested: dict[str, Any], *, given_as: str | None = None) -> Scenario:
+        """The scenario with these readings picked (`{choice id: reading id}`); ScenarioError names the allowed ones.
+
+        `given_as` (`--choice`): where the requested readings came from, named in their mistakes
+        (not the scenario file's).
+        """
+        if given_as is not None:
+            _, mistakes = chosen.pick(requested, self.known_choices())
+            mine = [
+                mistake.replace("at choices/", f"{given_as} ", 1)
+                for mistake in mistakes
+                if any(mistake.startswith(f"at choices/{choice_id}:") for choice_id in requested)
+            ]
+            if mine:
+                raise ScenarioError("; ".join(mine))
         picked, problems = chosen.pick({**self.choices, **requested}, self.known_choices())
         if problems:
             raise ScenarioError(

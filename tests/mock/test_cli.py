@@ -141,8 +141,11 @@ def test_workers_follow_the_chosen_readings_too(tmp_path: Path) -> None:
     ("choice", "message"),
     [
         ("delete-success-body", "--choice takes CHOICE=READING"),
-        ("delete-success-body=maybe", "no reading 'maybe'; the readings are empty-object, no-content"),
-        ("colour=red", "the contract has no such choice"),
+        (
+            "delete-success-body=maybe",
+            "--choice delete-success-body: no reading 'maybe'; the readings are empty-object, no-content",
+        ),
+        ("colour=red", "--choice colour: the contract has no such choice"),
     ],
 )
 def test_a_wrong_choice_is_a_one_line_usage_error(
@@ -152,6 +155,8 @@ def test_a_wrong_choice_is_a_one_line_usage_error(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+    assert "scenario" not in err  # the mistake is on the command line, not in the scenario file
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_port_in_use_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

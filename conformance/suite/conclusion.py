@@ -98,7 +98,7 @@ class CheckResult:
     about: str
     judged: int
     failed: int  # cases found wrong
-    status: str  # "passed", "failed", "not exercised", "known" (only known or warned findings)
+    status: str  # "passed", "failed", "not exercised", "known" (accepted in the baseline), "warned" (choices, warn)
 
 
 @dataclass
@@ -396,8 +396,8 @@ def verdict(conclusion: Conclusion) -> None:
         mine = [violation for violation in conclusion.violations if violation.check == name]
         if any(conclusion.fails(violation) for violation in mine):
             status = "failed"
-        elif mine:
-            status = "known"
+        elif mine:  # findings that do not fail: accepted in the baseline, or choices under --assumptions warn
+            status = "known" if any(violation.baseline == "known" for violation in mine) else "warned"
         else:
             status = result.status
         conclusion.checks[name] = CheckResult(name, result.about, result.judged, result.failed, status)

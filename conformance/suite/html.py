@@ -45,7 +45,7 @@ OUTCOME_TEXT = {
     "failed": "server failure (5xx, no answer)",
 }
 TONE = {"conformant": "pass", "not conformant": "fail", "short of coverage": "warn", "cannot test": "cannot"}
-STATUS_ORDER = {"failed": 0, "known": 1, "passed": 2, "not exercised": 3}
+STATUS_ORDER = {"failed": 0, "known": 1, "warned": 1, "passed": 2, "not exercised": 3}
 
 
 # -- the verdict and the violations ------------------------------------------------------------

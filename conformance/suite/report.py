@@ -317,7 +317,8 @@ def _choice_note(conclusion: Conclusion, violation: Violation) -> list[str]:
         "  This server reads it otherwise" + (f"; other readings: {'; '.join(others)}" if others else "") + ".",
         (
             f"  If the server is right, change the contract: x-choices.{choice.id} in "
-            f"{conclusion.source.contract.path.name} (or accept it: --assumptions warn, or --baseline)."
+            f"{conclusion.source.contract.path.name}"
+            + (" (or accept it: --assumptions warn, or --baseline)." if conclusion.fails(violation) else ".")
         ),
     ]
 

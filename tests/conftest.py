@@ -30,6 +30,12 @@ def assert_matches_contract(response: httpx.Response) -> None:
         assert header.lower() in response.headers, f"{response.status_code} lacks {header}"
 
 
+@pytest.fixture(autouse=True)
+def _state_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Full runs without --report-dir keep their ledgers in $XDG_STATE_HOME: a temporary one, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state"))
+
+
 @pytest.fixture
 def app() -> MockApp:
     return build()

@@ -83,7 +83,8 @@ def _run_options(cli: argparse.ArgumentParser) -> None:
     cli.add_argument(
         "--ledger", type=Path, metavar="PATH",
         help="full mode: record every rental here before it is sent, so `close-conformance release` can finish "
-        "a crashed run (default: ledger.jsonl in --report-dir, else ~/.local/state/close-conformance/)",
+        "a crashed run (default: ledger.jsonl in --report-dir, else ~/.local/state/close-conformance/; none for "
+        "the embedded mock without --report-dir)",
     )  # fmt: skip
     cli.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
 
@@ -281,7 +282,8 @@ def options_from(args: argparse.Namespace) -> Any:
     auth = args.auth or ("both" if embedded or (key and token) else "basic" if key else "bearer")
     if not embedded and ((auth in ("basic", "both") and not key) or (auth in ("bearer", "both") and not token)):
         raise UsageError(f"--auth {auth} needs " + ("CLOSE_API_KEY" if not key else "CLOSE_BEARER_TOKEN"))
-    ledger = args.ledger or lifecycle.default_ledger(args.report_dir)
+    # The embedded mock's numbers end with the run: its ledger only where one was asked for (no pile of files).
+    ledger = args.ledger or (lifecycle.default_ledger(args.report_dir) if args.report_dir or not embedded else None)
     return Options(
         args.base_url, auth, mode, args.max_rentals, args.examples, args.seed, Secrets(key, token, auth),
         _contract(args.contract), timeout=args.timeout, deadline=args.deadline, rate=args.rate,

@@ -261,6 +261,8 @@ def _rental_lines(conclusion: Conclusion) -> list[str]:
     line = f"Rentals: {len(rentals)}"
     if "read_back" in lifecycle:
         line += f" (read back {lifecycle['read_back']}, released {lifecycle['released']}, still held {len(held)})"
+        if lifecycle.get("ledger"):  # where to look after a crash: `close-conformance release --ledger` reads it
+            line += f"; ledger {lifecycle['ledger']}"
     elif lifecycle:
         line += f" (released in this traffic {lifecycle.get('released', 0)}, not released {len(held)})"
     lines = [line]

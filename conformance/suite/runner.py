@@ -50,7 +50,7 @@ class Options:
     deadline: float = 600.0  # seconds for the whole run
     rate: float | None = None  # at most this many requests a second
     assignees: tuple[str, ...] = ()  # user ids `assign_to` may name (the embedded mock: the scenario's member)
-    ledger: Path | None = None  # where full mode records every rental before it is sent
+    ledger: Path | None = None  # where full mode records every rental before it is sent (None: nowhere)
 
 
 @contextlib.contextmanager
@@ -99,7 +99,8 @@ def execute(options: Options, progress: Callable[[str], None], stop: threading.E
         deadline = time.monotonic() + options.deadline
         policy = Policy(options.mode, options.max_rentals, options.timeout, deadline, options.rate, stop)
         with Guard(base_url, secrets, policy, options.contract) as guard:
-            book = lifecycle.Book.open(options.ledger, base_url) if options.mode == "full" else None
+            full = options.mode == "full" and options.ledger is not None
+            book = lifecycle.Book.open(options.ledger, base_url) if full else None
             if book is not None:
                 guard.before_rental, guard.on_rented, guard.on_released = book.renting, book.rented, book.released
                 guard.on_answered, guard.on_unreleased = book.answered, book.unreleased

@@ -359,6 +359,20 @@ def test_a_runs_ledger_is_in_its_report_folder_else_a_new_file_in_the_users_stat
     assert lifecycle.default_ledger_dir() == tmp_path / "home" / ".local" / "state" / "close-conformance"
 
 
+@pytest.mark.usefixtures("credentials")
+def test_a_full_run_names_its_ledger_and_the_embedded_mock_leaves_none(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    with MockServer(build()) as mock:
+        assert main(["--base-url", mock.origin + "/api/v1", *FULL[:-2], "--max-rentals", "3"]) == 0
+    out = capsys.readouterr().out
+    (made,) = (tmp_path / "state" / "close-conformance").glob("ledger-*.jsonl")
+    assert f"still held 0); ledger {made}" in out  # where to look after a crash, said where it is read
+    made.unlink()
+    assert main(["--quiet", "--examples", "5"]) == 0  # the embedded mock: its numbers end with the run
+    assert "ledger" not in capsys.readouterr().out
+    assert list((tmp_path / "state" / "close-conformance").glob("*")) == []
+
+
 def test_release_without_credentials_is_a_usage_error_and_touches_nothing(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger.jsonl"
     ledger.write_text("")

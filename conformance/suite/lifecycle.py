@@ -197,7 +197,9 @@ def release_all(guard: Guard, book: Book | None, progress: Callable[[str], None]
         held = sorted(ledger.rented_ids - ledger.released_ids)
         if held:
             why = "interrupted: " if guard.policy.stop.is_set() else ""
-            progress(f"{why}releasing the {len(held)} number(s) this run rented, each read back first")
+            already = len(ledger.rented_ids) - len(held)
+            of = f" ({already} more released already)" if already else ""
+            progress(f"{why}releasing the {len(held)} number(s) this run still holds{of}, each read back first")
         for index, rental_id in enumerate(held):
             _send(guard, "GET", rental_id, "read back the rental")
             _release(guard, rental_id)

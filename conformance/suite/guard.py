@@ -103,7 +103,7 @@ class Ledger:
     rented_ids: set[str] = field(default_factory=set)  # ids this run rented: the only ones it may release
     rented_with: dict[str, str] = field(default_factory=dict)  # id -> the scheme that rented it
     released_ids: set[str] = field(default_factory=set)
-    read_ids: set[str] = field(default_factory=set)  # rented ids read back (answered 2xx) before any release
+    read_ids: set[str] = field(default_factory=set)  # rented ids a read answered 2xx (the read-backs)
 
 
 class Guard:

@@ -528,7 +528,9 @@ def valid_request_accepted(seen: View, _memory: Memory) -> list[Problem] | None:
     """An allowed, authenticated request is not refused as invalid (400 without a business status, 413, 415)."""
     if not seen.renting or seen.faults or seen.exchange.auth in (NONE, INVALID) or not _judgeable_answer(seen):
         return None
-    if seen.status == 401 or not seen.contract.refused_as_invalid(seen.status, seen.answer):
+    if seen.status == 401:
+        return None  # the credential was refused: nothing is known of the request (authentication's to judge)
+    if not seen.contract.refused_as_invalid(seen.status, seen.answer):
         return []
     named = seen.answer.get("field-errors") if isinstance(seen.answer, dict) else None
     if isinstance(named, dict) and named:

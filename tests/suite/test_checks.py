@@ -721,6 +721,10 @@ NOT_APPLICABLE = [
     pytest.param("not_a_server_error", lambda: [answer(sent("GET", "/api/v1/me/"), 500, b"")], id="another endpoint"),
     pytest.param("status_code_conformance", invalid(500, b"", None, headers=TEXT), id="a 5xx is not_a_server_error's"),
     pytest.param("unsupported_method_answer", lambda: [rental()], id="a documented method"),
+    pytest.param(
+        "valid_request_accepted", invalid(401, {"status": "error", "error": "who?"}, {"country": "US"}),
+        id="the credential refused: nothing known of the request",
+    ),
     pytest.param("content_type_conformance", invalid(200, rented(), None), id="an undocumented status"),
     pytest.param("content_type_conformance", lambda: [release(ID, 204, b"", headers=[])], id="a 204"),
     pytest.param("response_headers_conformance", lambda: [rental()], id="a 201 documents no headers"),
